@@ -1,0 +1,138 @@
+"""The JSON API: the same service as the page, for scripts.
+
+    POST   /api/tasks            {"n": 1000}   -> 201 with the task
+    GET    /api/tasks?limit=&offset=           -> a page of tasks, newest first
+    GET    /api/tasks/<id>                     -> the task
+    DELETE /api/tasks/<id>                     -> cancel it
+    GET    /api/tasks/<id>/pi.txt              -> "3." and n places, streamed
+    GET    /api/pi?start=<place>&count=<k>     -> stored digits
+
+Errors are JSON {"error": message} with a 4xx status.
+"""
+
+from __future__ import annotations
+
+import flask
+
+from compute.validation import InvalidN
+from tasks.service import TaskFinished
+from tasks.service import TaskNotFound
+from tasks.service import TaskService
+from tasks.service import describe
+from tasks.store import DONE
+
+blueprint = flask.Blueprint("api", __name__, url_prefix="/api")
+
+MAX_PAGE = 1000
+MAX_DIGITS_PER_REQUEST = 1_000_000
+
+
+def service() -> TaskService:
+    """The task service of the app handling this request."""
+    return flask.current_app.extensions["pi"]
+
+
+class ApiError(Exception):
+    """Answered as {"error": message} with ``status``."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@blueprint.errorhandler(ApiError)
+def _api_error(error: ApiError) -> tuple[flask.Response, int]:
+    return flask.jsonify(error=error.message), error.status
+
+
+@blueprint.errorhandler(TaskNotFound)
+def _not_found(error: TaskNotFound) -> tuple[flask.Response, int]:
+    return flask.jsonify(error=str(error)), 404
+
+
+@blueprint.post("/tasks")
+def submit() -> tuple[flask.Response, int]:
+    """Add a task: 201 with it, or 400 with why not."""
+    body = flask.request.get_json(silent=True)
+    if not isinstance(body, dict) or "n" not in body:
+        raise ApiError(400, 'Send a JSON object such as {"n": 1000}.')
+    try:
+        task = service().submit(body["n"])
+    except InvalidN as error:
+        raise ApiError(400, str(error)) from None
+    response = flask.jsonify(describe(task))
+    response.headers["Location"] = flask.url_for("api.task", task_id=task["id"])
+    return response, 201
+
+
+@blueprint.get("/tasks")
+def tasks() -> flask.Response:
+    """A page of tasks, newest first."""
+    limit = _int_arg("limit", 100, 1, MAX_PAGE)
+    offset = _int_arg("offset", 0, 0, None)
+    store = service().store
+    return flask.jsonify(
+        tasks=[describe(task) for task in store.page(limit, offset)],
+        total=store.count(),
+        limit=limit,
+        offset=offset,
+    )
+
+
+@blueprint.get("/tasks/<int:task_id>")
+def task(task_id: int) -> flask.Response:
+    """One task."""
+    return flask.jsonify(describe(service().get(task_id)))
+
+
+@blueprint.delete("/tasks/<int:task_id>")
+def cancel(task_id: int) -> flask.Response:
+    """Cancel a queued or running task; 409 if it has finished."""
+    try:
+        return flask.jsonify(describe(service().cancel(task_id)))
+    except TaskFinished as error:
+        raise ApiError(409, str(error)) from None
+
+
+@blueprint.get("/tasks/<int:task_id>/pi.txt")
+def download(task_id: int) -> flask.Response:
+    """Pi to n places as a text file, streamed from the digit store."""
+    found = service().get(task_id)
+    if found["status"] != DONE:
+        raise ApiError(409, f"Task {task_id} is {found['status']}; its digits are ready when it is done.")
+    n = int(found["n"])
+    try:
+        chunks = service().digits.stream(n)
+    except LookupError:
+        raise ApiError(410, "These digits are no longer stored on this server; submit n again.") from None
+    response = flask.Response(flask.stream_with_context(chunks), mimetype="text/plain")
+    response.headers["Content-Length"] = str(n + 2)
+    response.headers["Content-Disposition"] = f'attachment; filename="pi-{n}.txt"'
+    return response
+
+
+@blueprint.get("/pi")
+def digits() -> flask.Response:
+    """Stored digits: ``count`` places from place ``start`` (place 1 is "1")."""
+    start = _int_arg("start", 1, 1, None)
+    count = _int_arg("count", 100, 1, MAX_DIGITS_PER_REQUEST)
+    store = service().digits
+    stored = len(store)
+    if start > stored:
+        raise ApiError(404, f"Place {start:,} is not computed yet ({stored:,} places are stored); submit a task for it.")
+    text = store.read(start, count)
+    return flask.jsonify(start=start, count=len(text), digits=text, stored=stored)
+
+
+def _int_arg(name: str, default: int, lowest: int, highest: int | None) -> int:
+    raw = flask.request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isascii() or not raw.isdigit():
+        raise ApiError(400, f"{name} must be a whole number.")
+    value = int(raw)
+    if value < lowest or (highest is not None and value > highest):
+        limit = f"from {lowest:,} to {highest:,}" if highest is not None else f"at least {lowest:,}"
+        raise ApiError(400, f"{name} must be {limit}.")
+    return value

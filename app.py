@@ -1,0 +1,80 @@
+"""The application factory, and the production server (``python app.py``)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dash
+import flask
+
+import api
+import callbacks
+import config
+from compute.digit_store import DigitStore
+from dashboard.shell import shell_layout
+from tasks.runner import LocalRunner
+from tasks.service import TaskService
+from tasks.store import TaskStore
+from tasks.store import connect
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> dash.Dash:
+    """Build the Flask server, the task service and the Dash app on top.
+
+    :param overrides: settings that win over defaults and PI_* variables.
+    """
+    server = flask.Flask(__name__)
+    server.config.from_mapping(config.defaults())
+    server.config.from_prefixed_env("PI")
+    server.config.update(overrides or {})
+    config.check(server.config)
+
+    data_dir = Path(server.config["DATA_DIR"])
+    data_dir.mkdir(parents=True, exist_ok=True)
+    database_url = config.database_url(server.config)
+    store = TaskStore(connect(database_url))
+    digits = DigitStore(data_dir / "digits")
+    runner = LocalRunner(
+        store,
+        database_url=database_url,
+        digits_dir=str(digits.folder),
+        max_n=server.config["MAX_N"],
+        workers=server.config["WORKERS"],
+    )
+    server.extensions["pi"] = TaskService(store, digits, runner, server.config["MAX_N"])
+    server.json.ensure_ascii = False  # type: ignore[attr-defined]  # "“abc”", not "\u201cabc\u201d"
+    server.register_blueprint(api.blueprint)
+
+    app = dash.Dash(
+        __name__,
+        server=server,
+        use_pages=True,
+        pages_folder=str(config.PROJECT_ROOT / "dashboard"),
+        # Bootstrap's CSS is served from assets/, not a CDN: the app works offline.
+        assets_folder=str(config.PROJECT_ROOT / "assets"),
+        title="π digits",
+        suppress_callback_exceptions=True,
+    )
+    app.layout = shell_layout
+    callbacks.register(app)
+    if server.config["START_RUNNER"]:
+        runner.start()
+    return app
+
+
+def main() -> None:
+    """Serve the app with waitress, a production WSGI server."""
+    import waitress
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app()
+    host, port = app.server.config["HOST"], app.server.config["PORT"]
+    logging.getLogger("pi").info("serving on http://%s:%s/", host, port)
+    waitress.serve(app.server, host=host, port=port, threads=8)
+
+
+if __name__ == "__main__":
+    main()

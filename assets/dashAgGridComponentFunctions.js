@@ -1,0 +1,43 @@
+// Cell renderers for the task table (dash-ag-grid looks them up by name here).
+var dagcomponentfuncs = (window.dashAgGridComponentFunctions = window.dashAgGridComponentFunctions || {});
+
+var BADGE = {queued: "secondary", running: "primary", done: "success", error: "danger", cancelled: "warning"};
+
+dagcomponentfuncs.TaskLink = function (props) {
+    return React.createElement("a", {href: "/task/" + props.value, className: "task-link"}, "#" + props.value);
+};
+
+dagcomponentfuncs.TaskStatus = function (props) {
+    var data = props.data;
+    var badge = React.createElement(
+        "span", {className: "badge text-bg-" + (BADGE[data.status] || "light") + " me-2"}, data.status
+    );
+    if (data.status === "running") {
+        var percent = Math.round(100 * (data.progress || 0));
+        var label = (data.phase || "starting") + " · " + (data.progress_is_estimate ? "≈" : "") + percent + "%";
+        var bar = React.createElement(
+            "div", {className: "progress flex-grow-1", role: "progressbar", "aria-valuenow": percent,
+                    "aria-valuemin": 0, "aria-valuemax": 100, title: label},
+            React.createElement("div", {className: "progress-bar progress-bar-striped progress-bar-animated",
+                                        style: {width: percent + "%"}}, label)
+        );
+        return React.createElement("div", {className: "d-flex align-items-center h-100"}, badge, bar);
+    }
+    if (data.status === "error") {
+        return React.createElement("span", {title: data.error}, badge,
+            React.createElement("span", {className: "text-danger small"}, data.error));
+    }
+    return badge;
+};
+
+dagcomponentfuncs.CancelButton = function (props) {
+    var status = props.data.status;
+    if (status !== "queued" && status !== "running") {
+        return null;
+    }
+    return React.createElement(
+        "button",
+        {className: "btn btn-sm btn-outline-danger py-0", onClick: function () { props.setData(Date.now()); }},
+        "Cancel"
+    );
+};

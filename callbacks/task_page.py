@@ -1,0 +1,86 @@
+"""Task page: follow a running task, and move the window of digits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+from dash import Input
+from dash import Output
+from dash import State
+from dash import ctx
+
+from api import service
+from compute.validation import InvalidN
+from compute.validation import parse_n
+from dashboard import ids
+from dashboard.digits_view import WINDOW
+from dashboard.digits_view import render_digits
+from dashboard.digits_view import window_around
+from dashboard.task_view import digits_area
+from dashboard.task_view import status_badge
+from dashboard.task_view import timings
+from dashboard.task_view import window_label
+from tasks.store import FINISHED
+
+
+def refresh_task(_tick: int, task_id: int) -> tuple[Any, ...]:
+    """Status, digit and timings of a task still in progress; the digits once done."""
+    task = service().get(task_id)
+    finished = task["status"] in FINISHED
+    area = digits_area(task, service().digits) if finished else dash.no_update
+    return status_badge(task), task["digit"] or "–", timings(task), area, finished
+
+
+def move_window(
+    _earlier: int | None,
+    _later: int | None,
+    _go: int | None,
+    _enter: int | None,
+    start: int,
+    jump_to: str | None,
+    task_id: int,
+) -> tuple[Any, ...]:
+    """Show the previous or next WINDOW places, or the window around a place."""
+    n = int(service().get(task_id)["n"])
+    highlight = None
+    if ctx.triggered_id == ids.WINDOW_PREVIOUS:
+        start = max(1, start - WINDOW)
+    elif ctx.triggered_id == ids.WINDOW_NEXT:
+        start = start + WINDOW if start + WINDOW <= n else start
+    else:
+        try:
+            highlight = parse_n(jump_to, n)
+        except InvalidN:
+            return dash.no_update, dash.no_update, dash.no_update, f"Enter a place from 1 to {n:,}."
+        start = window_around(highlight, n)
+    shown = render_digits(service().digits.read(start, min(WINDOW, n - start + 1)), start, n, highlight)
+    return shown, start, window_label(start, n), ""
+
+
+def register(app: dash.Dash) -> None:
+    """Attach this page's callbacks to ``app``."""
+    app.callback(
+        Output(ids.TASK_STATUS, "children"),
+        Output(ids.TASK_DIGIT, "children"),
+        Output(ids.TASK_TIMINGS, "children"),
+        Output(ids.DIGITS_AREA, "children"),
+        Output(ids.TASK_REFRESH, "disabled"),
+        Input(ids.TASK_REFRESH, "n_intervals"),
+        State(ids.TASK_ID, "data"),
+        prevent_initial_call=True,
+    )(refresh_task)
+    app.callback(
+        Output(ids.WINDOW_VIEW, "children"),
+        Output(ids.WINDOW_START, "data"),
+        Output(ids.WINDOW_LABEL, "children"),
+        Output(ids.JUMP_MESSAGE, "children"),
+        Input(ids.WINDOW_PREVIOUS, "n_clicks"),
+        Input(ids.WINDOW_NEXT, "n_clicks"),
+        Input(ids.JUMP_BUTTON, "n_clicks"),
+        Input(ids.JUMP_INPUT, "n_submit"),
+        State(ids.WINDOW_START, "data"),
+        State(ids.JUMP_INPUT, "value"),
+        State(ids.TASK_ID, "data"),
+        prevent_initial_call=True,
+    )(move_window)

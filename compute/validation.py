@@ -1,0 +1,69 @@
+"""Turn what a person typed (or a script sent) into n, or say clearly why not.
+
+One function serves the web form and the JSON API, so both give the same
+messages for the same mistakes.
+"""
+
+from __future__ import annotations
+
+import re
+
+# ASCII digits only: str.isdigit() and int() also accept "١٢٣" (Arabic-Indic)
+# and other scripts, which would surprise a reader of the task table.
+_ASCII_WHOLE_NUMBER = re.compile(r"[0-9]+")
+_LOOKS_DECIMAL = re.compile(r"[+-]?[0-9]*[.,][0-9]+")
+_LOOKS_SCIENTIFIC = re.compile(r"[+-]?[0-9.]+[eE][+-]?[0-9]+")
+_LONGEST_INPUT = 40
+
+
+class InvalidN(ValueError):
+    """n is not a whole number from 1 to the configured maximum."""
+
+
+def parse_n(raw: object, max_n: int) -> int:
+    """Return n as an int, or raise InvalidN with a message meant for people.
+
+    :param raw: what was typed (a str) or sent as JSON (an int, a float, ...).
+    :param max_n: the largest n this installation accepts.
+    """
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raise InvalidN("Enter n, the decimal place you want: a whole number such as 1000.")
+    if isinstance(raw, bool):
+        raise InvalidN("n must be a whole number such as 1000, not true or false.")
+    if isinstance(raw, float):
+        if raw.is_integer():
+            raw = int(raw)
+        else:
+            raise InvalidN(f"n must be a whole number; {raw} has a fractional part.")
+    if isinstance(raw, int):
+        return _in_range(raw, max_n)
+    if not isinstance(raw, str):
+        raise InvalidN("n must be a whole number such as 1000.")
+    return _in_range(_parse_text(raw.strip()), max_n)
+
+
+def _parse_text(text: str) -> int:
+    shown = text if len(text) <= _LONGEST_INPUT else text[:_LONGEST_INPUT] + "…"
+    if _ASCII_WHOLE_NUMBER.fullmatch(text):
+        if len(text.lstrip("0")) > _LONGEST_INPUT:
+            raise InvalidN("n is far too large.")
+        return int(text)
+    if text.startswith("-") and _ASCII_WHOLE_NUMBER.fullmatch(text[1:]):
+        raise InvalidN("n must be at least 1: place 1 is the first digit after the decimal point.")
+    if _LOOKS_DECIMAL.fullmatch(text):
+        raise InvalidN(f"n must be a whole number; “{shown}” has a fractional part.")
+    if _LOOKS_SCIENTIFIC.fullmatch(text):
+        raise InvalidN(f"Write n out in full with the digits 0-9; “{shown}” is scientific notation.")
+    if any(character.isdigit() for character in text) and all(
+        character.isdigit() or character in " _," for character in text
+    ):
+        raise InvalidN("Write n with the digits 0-9 only, without spaces or separators.")
+    raise InvalidN(f"n must be a whole number such as 1000; “{shown}” is not one.")
+
+
+def _in_range(n: int, max_n: int) -> int:
+    if n < 1:
+        raise InvalidN("n must be at least 1: place 1 is the first digit after the decimal point.")
+    if n > max_n:
+        raise InvalidN(f"n can be at most {max_n:,} on this server.")
+    return n

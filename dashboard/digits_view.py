@@ -1,0 +1,70 @@
+"""Pi's digits as the task page shows them: a window of places, the n-th marked.
+
+A page with millions of places must not send them all to the browser, so it
+shows WINDOW places at a time (aligned to groups of ten, as printed digit
+tables are) and offers the whole as a download.
+"""
+
+from __future__ import annotations
+
+from dash import html
+
+from dashboard import ids
+
+WINDOW = 2000
+GROUP = 10
+
+
+def window_ending_at(place: int) -> int:
+    """First place of the window that ends with ``place`` (the default view)."""
+    return _align(max(1, place - WINDOW + 1))
+
+
+def window_around(place: int, n: int) -> int:
+    """First place of the window that shows ``place`` near its middle."""
+    start = max(1, min(place - WINDOW // 2, n - WINDOW + 1))
+    return _align(start)
+
+
+def _align(start: int) -> int:
+    return (start - 1) // GROUP * GROUP + 1
+
+
+def render_digits(digits: str, first_place: int, n: int, highlight: int | None = None) -> html.Div:
+    """Digits from ``first_place`` on; place n gets <mark>, ``highlight`` a ring.
+
+    :param digits: the digits, place ``first_place`` first, none past n.
+    """
+    pieces: list[str | html.Span | html.Mark] = ["3." if first_place == 1 else "…"]
+    place = first_place
+    for offset in range(0, len(digits), GROUP):
+        group = digits[offset : offset + GROUP]
+        last = place + len(group) - 1
+        pieces.append(
+            html.Span(
+                _marked(group, place, n, highlight),
+                title=f"places {place:,}–{last:,}",
+                className="digit-group",
+            )
+        )
+        place = last + 1
+    if place <= n:
+        pieces.append("…")
+    return html.Div(pieces, id=ids.PI_DIGITS, className="pi-digits")
+
+
+def _marked(group: str, place: int, n: int, highlight: int | None) -> list[str | html.Mark]:
+    special = {p for p in (n, highlight) if p is not None and place <= p < place + len(group)}
+    if not special:
+        return [group]
+    parts: list[str | html.Mark] = []
+    cursor = place
+    for target in sorted(special):
+        if target > cursor:
+            parts.append(group[cursor - place : target - place])
+        css = "nth-digit" if target == n else "jump-target"
+        parts.append(html.Mark(group[target - place], className=css, title=f"place {target:,}"))
+        cursor = target + 1
+    if cursor < place + len(group):
+        parts.append(group[cursor - place :])
+    return parts

@@ -1,0 +1,66 @@
+"""The main page: the form to ask for a digit, and the table of every task."""
+
+from __future__ import annotations
+
+import time
+
+import dash
+import dash_bootstrap_components as dbc
+import flask
+from dash import dcc
+from dash import html
+
+from api import service
+from dashboard import ids
+from dashboard.task_table import grid_row
+from dashboard.task_table import task_grid
+
+dash.register_page(__name__, path="/", title="π digits", name="Tasks")
+
+
+def layout(**_query: str) -> html.Div:
+    """Built on every visit, so the table is what the store holds now."""
+    now = time.time()
+    tasks = service().store.page(limit=1_000_000)
+    rows = [grid_row(task, now) for task in tasks]
+    return html.Div(
+        [
+            html.H1("The digits of π", className="h3"),
+            html.P(
+                "Ask for the n-th decimal place of π. Every request is a task that runs on the "
+                "server, whoever asked and whatever happens to this tab; the table shows them all.",
+                className="text-muted",
+            ),
+            _submit_form(),
+            html.Div(id=ids.ACTION_MESSAGE, className="my-2"),
+            task_grid(rows),
+            dcc.Interval(id=ids.TASKS_REFRESH, interval=flask.current_app.config["REFRESH_MS"]),
+            dcc.Store(id=ids.GRID_CURSOR, data={"since": now, "max_id": max((row["id"] for row in rows), default=0)}),
+            dcc.Store(id=ids.TASKS_CHANGED),
+        ]
+    )
+
+
+def _submit_form() -> html.Div:
+    return html.Div(
+        [
+            dbc.Label("Decimal place n", html_for=ids.N_INPUT),
+            dbc.InputGroup(
+                [
+                    dbc.InputGroupText("n ="),
+                    dbc.Input(
+                        id=ids.N_INPUT,
+                        type="text",
+                        inputmode="numeric",
+                        placeholder="e.g. 1000 (place 1 is the 1 in 3.1…)",
+                        autocomplete="off",
+                        autofocus=True,
+                    ),
+                    dbc.Button("Compute", id=ids.SUBMIT_BUTTON, color="primary"),
+                ],
+                style={"maxWidth": "32rem"},
+            ),
+            html.Div(id=ids.INPUT_MESSAGE, className="form-text", role="status"),
+        ],
+        className="mb-3",
+    )

@@ -1,0 +1,32 @@
+"""Component ids shared by layouts, callbacks and tests (documented in the README).
+
+A typo in a name fails at import, not as a callback that silently never fires.
+"""
+
+# Main page
+N_INPUT = "n-input"
+SUBMIT_BUTTON = "submit-button"
+INPUT_MESSAGE = "input-message"
+ACTION_MESSAGE = "action-message"
+TASKS_GRID = "tasks-grid"
+TASKS_REFRESH = "tasks-refresh"
+GRID_CURSOR = "grid-cursor"
+TASKS_CHANGED = "tasks-changed"
+
+# Task page
+TASK_ID = "task-id"
+TASK_REFRESH = "task-refresh"
+TASK_STATUS = "task-status"
+TASK_DIGIT = "task-digit"
+TASK_TIMINGS = "task-timings"
+DIGITS_AREA = "digits-area"
+PI_DIGITS = "pi-digits"
+WINDOW_START = "window-start"
+WINDOW_VIEW = "window-view"
+WINDOW_LABEL = "window-label"
+WINDOW_PREVIOUS = "window-previous"
+WINDOW_NEXT = "window-next"
+JUMP_INPUT = "jump-input"
+JUMP_BUTTON = "jump-button"
+JUMP_MESSAGE = "jump-message"
+DOWNLOAD_LINK = "download-link"

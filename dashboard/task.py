@@ -1,0 +1,53 @@
+"""The page of one task: its status and pi to n places, the n-th digit marked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+import flask
+from dash import dcc
+from dash import html
+
+from api import service
+from dashboard import ids
+from dashboard.task_view import digits_area
+from dashboard.task_view import not_found
+from dashboard.task_view import status_badge
+from dashboard.task_view import timings
+from tasks.store import FINISHED
+
+
+def _title(task_id: str | None = None, **_: Any) -> str:
+    return f"π · task {task_id}" if task_id else "π · task"
+
+
+dash.register_page(__name__, path="/task/none", path_template="/task/<task_id>", title=_title, name="Task")
+
+
+def layout(task_id: str | None = None, **_query: str) -> html.Div:
+    """The task's page, or a friendly not-found page."""
+    task = None
+    if task_id is not None and task_id.isascii() and task_id.isdigit() and len(task_id) < 19:
+        task = service().store.get(int(task_id))
+    if task is None:
+        return not_found(f"There is no task {task_id!s}." if task_id else "No task was named.")
+    finished = task["status"] in FINISHED
+    return html.Div(
+        [
+            dcc.Store(id=ids.TASK_ID, data=task["id"]),
+            dcc.Interval(id=ids.TASK_REFRESH, interval=flask.current_app.config["REFRESH_MS"], disabled=finished),
+            dcc.Link("← all tasks", href="/", className="small"),
+            html.H1(f"Task {task['id']}: place {task['n']:,} of π", className="h3 mt-2"),
+            dbc.Row(
+                [
+                    dbc.Col([html.Div("Status", className="text-muted small"), html.Div(status_badge(task), id=ids.TASK_STATUS)], md=5),
+                    dbc.Col([html.Div(f"Digit at place {task['n']:,}", className="text-muted small"), html.Div(task["digit"] or "–", id=ids.TASK_DIGIT, className="display-6")], md=3),
+                    dbc.Col([html.Div("Timings", className="text-muted small"), html.Div(timings(task), id=ids.TASK_TIMINGS)], md=4),
+                ],
+                className="mb-4",
+            ),
+            html.Div(digits_area(task, service().digits), id=ids.DIGITS_AREA),
+        ]
+    )

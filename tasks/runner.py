@@ -1,0 +1,167 @@
+"""The local runner: runs queued tasks in worker processes, a bounded number at once.
+
+A supervisor thread in the web server polls the task store (and is woken at
+once on submit or cancel). It starts one ``tasks.worker`` process per task,
+oldest first, while fewer than ``workers`` tasks are marked running, whoever
+started them. It kills the process of a task that was cancelled, and puts a
+task whose process died back in the queue (up to MAX_ATTEMPTS times), so a
+killed worker or a restarted server loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+from tasks.store import RUNNING
+from tasks.store import TaskStore
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MAX_ATTEMPTS = 3
+# A task claimed but not yet given a process id is left alone this long, in
+# case another server process is between claiming it and starting its worker.
+CLAIM_GRACE_SECONDS = 30.0
+
+
+class LocalRunner:
+    """Runs tasks from ``store`` in at most ``workers`` worker processes."""
+
+    def __init__(
+        self,
+        store: TaskStore,
+        *,
+        database_url: str,
+        digits_dir: str,
+        max_n: int,
+        workers: int,
+        poll_seconds: float = 0.5,
+    ) -> None:
+        self.store = store
+        self.workers = workers
+        self.poll_seconds = poll_seconds
+        self._worker_args = [
+            "--database-url",
+            database_url,
+            "--digits-dir",
+            digits_dir,
+            "--max-n",
+            str(max_n),
+        ]
+        self._children: dict[int, subprocess.Popen[bytes]] = {}
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the supervisor thread (idempotent)."""
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._loop, name="pi-runner", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Look at the queue now rather than at the next poll."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the supervisor and kill its workers; their tasks stay running
+        in the store and are requeued by the next runner to start."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def worker_pids(self) -> dict[int, int]:
+        """Task id -> pid of the worker processes this runner started."""
+        return {task_id: child.pid for task_id, child in list(self._children.items())}
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.tick()
+            except Exception:  # a database hiccup must not end the runner
+                log.exception("runner tick failed")
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+        for child in self._children.values():
+            child.kill()
+            child.wait()
+        self._children.clear()
+
+    def tick(self) -> None:
+        """One round: reap, stop cancelled, recover orphans, start queued."""
+        self._reap_finished_workers()
+        self._kill_cancelled_workers()
+        self._requeue_orphans()
+        self._start_queued()
+
+    def _reap_finished_workers(self) -> None:
+        for task_id, child in list(self._children.items()):
+            exit_code = child.poll()
+            if exit_code is None:
+                continue
+            del self._children[task_id]
+            task = self.store.get(task_id)
+            if task is not None and task["status"] == RUNNING:
+                self._recover(task, f"exit code {exit_code}")
+
+    def _kill_cancelled_workers(self) -> None:
+        if not self._children:
+            return
+        running = {task["id"] for task in self.store.with_status(RUNNING)}
+        for task_id, child in list(self._children.items()):
+            if task_id not in running and child.poll() is None:
+                child.kill()
+
+    def _requeue_orphans(self) -> None:
+        now = time.time()
+        for task in self.store.with_status(RUNNING):
+            if task["id"] in self._children:
+                continue
+            pid = task["worker_pid"]
+            if pid is None:
+                if now - task["updated_at"] > CLAIM_GRACE_SECONDS:
+                    self._recover(task, "no worker was started")
+            elif not _is_worker_alive(pid):
+                self._recover(task, "its worker process is gone")
+
+    def _recover(self, task: dict, why: str) -> None:
+        if task["attempts"] >= MAX_ATTEMPTS:
+            self.store.fail(
+                task["id"],
+                f"The worker stopped unexpectedly {task['attempts']} times ({why}); "
+                "the server may not have enough memory for this n.",
+            )
+            log.warning("task %s failed for good: %s", task["id"], why)
+        else:
+            self.store.requeue(task["id"])
+            log.warning("task %s requeued: %s", task["id"], why)
+
+    def _start_queued(self) -> None:
+        while self.store.count_running() < self.workers:
+            task = self.store.claim_next()
+            if task is None:
+                return
+            command = [sys.executable, "-m", "tasks.worker", *self._worker_args]
+            command += ["--parent", str(os.getpid()), str(task["id"])]
+            child = subprocess.Popen(command, cwd=PROJECT_ROOT)
+            self._children[task["id"]] = child
+            self.store.set_worker(task["id"], child.pid)
+
+
+def _is_worker_alive(pid: int) -> bool:
+    try:
+        process = psutil.Process(pid)
+        return process.status() != psutil.STATUS_ZOMBIE and "tasks.worker" in process.cmdline()
+    except psutil.Error:
+        return False

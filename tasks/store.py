@@ -1,0 +1,195 @@
+"""The task store: one table of every task ever submitted.
+
+SQLAlchemy 2 Core, so the same code runs on the embedded SQLite default and on
+PostgreSQL. Every write goes through a conditional UPDATE (``WHERE status =
+...``), so the web server, the runner and the workers can never move a task
+backwards: a cancelled task stays cancelled even if its worker finishes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+QUEUED = "queued"
+RUNNING = "running"
+DONE = "done"
+ERROR = "error"
+CANCELLED = "cancelled"
+FINISHED = (DONE, ERROR, CANCELLED)
+
+metadata = sa.MetaData()
+
+tasks = sa.Table(
+    "tasks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("n", sa.BigInteger, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("phase", sa.String(32)),
+    sa.Column("progress", sa.Double, nullable=False, default=0.0),
+    sa.Column("estimate_seconds", sa.Double),
+    sa.Column("digit", sa.String(1)),
+    sa.Column("error", sa.Text),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("worker_pid", sa.Integer),
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Column("started_at", sa.Double),
+    sa.Column("finished_at", sa.Double),
+    # Indexed: the live table asks "what changed since t?" every second.
+    sa.Column("updated_at", sa.Double, nullable=False, index=True),
+)
+
+Task = dict[str, Any]
+
+
+def connect(database_url: str) -> Engine:
+    """Create the engine for ``database_url`` and the table if it is missing."""
+    options: dict[str, Any] = {"future": True}
+    if database_url.startswith("sqlite"):
+        # Several processes write (web server, workers): wait for the lock
+        # rather than fail at once.
+        options["connect_args"] = {"timeout": 30, "check_same_thread": False}
+    engine = sa.create_engine(database_url, **options)
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    metadata.create_all(engine)
+    return engine
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    # WAL lets the page read while a worker writes; see sqlite.org/wal.html.
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class TaskStore:
+    """Reads and writes tasks; every method is one short transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def create(self, n: int, *, digit: str | None = None) -> Task:
+        """Insert a task for n: done at once if ``digit`` is known, else queued."""
+        now = time.time()
+        values: dict[str, Any] = {"n": n, "created_at": now, "updated_at": now, "progress": 0.0}
+        if digit is None:
+            values["status"] = QUEUED
+        else:
+            values.update(status=DONE, digit=digit, progress=1.0, started_at=now, finished_at=now)
+        with self.engine.begin() as db:
+            task_id = db.execute(sa.insert(tasks).values(**values)).inserted_primary_key[0]
+            return _row(db.execute(sa.select(tasks).where(tasks.c.id == task_id)).one())
+
+    def get(self, task_id: int) -> Task | None:
+        """The task with this id, or None."""
+        with self.engine.connect() as db:
+            row = db.execute(sa.select(tasks).where(tasks.c.id == task_id)).first()
+        return None if row is None else _row(row)
+
+    def page(self, limit: int, offset: int = 0) -> list[Task]:
+        """Tasks newest first."""
+        query = sa.select(tasks).order_by(tasks.c.id.desc()).limit(limit).offset(offset)
+        with self.engine.connect() as db:
+            return [_row(row) for row in db.execute(query)]
+
+    def count(self) -> int:
+        """How many tasks there are."""
+        with self.engine.connect() as db:
+            return int(db.execute(sa.select(sa.func.count()).select_from(tasks)).scalar_one())
+
+    def changed_since(self, since: float) -> list[Task]:
+        """Tasks updated at or after ``since``, and every running task."""
+        query = (
+            sa.select(tasks)
+            .where(sa.or_(tasks.c.updated_at >= since, tasks.c.status == RUNNING))
+            .order_by(tasks.c.id)
+        )
+        with self.engine.connect() as db:
+            return [_row(row) for row in db.execute(query)]
+
+    def with_status(self, *statuses: str) -> list[Task]:
+        """Tasks in any of ``statuses``, oldest first."""
+        query = sa.select(tasks).where(tasks.c.status.in_(statuses)).order_by(tasks.c.id)
+        with self.engine.connect() as db:
+            return [_row(row) for row in db.execute(query)]
+
+    def count_running(self) -> int:
+        """How many tasks are marked running."""
+        query = sa.select(sa.func.count()).select_from(tasks).where(tasks.c.status == RUNNING)
+        with self.engine.connect() as db:
+            return int(db.execute(query).scalar_one())
+
+    def claim_next(self) -> Task | None:
+        """Mark the oldest queued task running and return it (FIFO), or None."""
+        while True:
+            with self.engine.begin() as db:
+                oldest = db.execute(
+                    sa.select(tasks.c.id).where(tasks.c.status == QUEUED).order_by(tasks.c.id).limit(1)
+                ).scalar()
+                if oldest is None:
+                    return None
+                now = time.time()
+                claimed = db.execute(
+                    sa.update(tasks)
+                    .where(tasks.c.id == oldest, tasks.c.status == QUEUED)
+                    .values(
+                        status=RUNNING,
+                        phase="starting",
+                        progress=0.0,
+                        worker_pid=None,
+                        attempts=tasks.c.attempts + 1,
+                        started_at=now,
+                        updated_at=now,
+                    )
+                ).rowcount
+                if claimed:
+                    return _row(db.execute(sa.select(tasks).where(tasks.c.id == oldest)).one())
+            # Another runner took it between our SELECT and UPDATE: try the next.
+
+    def set_worker(self, task_id: int, pid: int) -> None:
+        """Record which process runs the task."""
+        self._update(task_id, (RUNNING,), worker_pid=pid)
+
+    def report(self, task_id: int, phase: str, progress: float, estimate_seconds: float | None = None) -> bool:
+        """Record progress of a running task; False if it is no longer running."""
+        values: dict[str, Any] = {"phase": phase, "progress": progress}
+        if estimate_seconds is not None:
+            values["estimate_seconds"] = estimate_seconds
+        return self._update(task_id, (RUNNING,), **values)
+
+    def finish(self, task_id: int, digit: str) -> bool:
+        """Mark a running task done with its digit."""
+        return self._update(
+            task_id, (RUNNING,), status=DONE, digit=digit, phase=None, progress=1.0, finished_at=time.time()
+        )
+
+    def fail(self, task_id: int, error: str, statuses: Iterable[str] = (RUNNING,)) -> bool:
+        """Mark a task as failed with a reason a person can read."""
+        return self._update(task_id, tuple(statuses), status=ERROR, error=error, phase=None, finished_at=time.time())
+
+    def requeue(self, task_id: int) -> bool:
+        """Put a running task whose process died back in the queue."""
+        return self._update(
+            task_id, (RUNNING,), status=QUEUED, phase=None, progress=0.0, worker_pid=None, started_at=None
+        )
+
+    def cancel(self, task_id: int) -> bool:
+        """Cancel a queued or running task; False if it had already finished."""
+        return self._update(task_id, (QUEUED, RUNNING), status=CANCELLED, phase=None, finished_at=time.time())
+
+    def _update(self, task_id: int, statuses: tuple[str, ...], **values: Any) -> bool:
+        values["updated_at"] = time.time()
+        statement = sa.update(tasks).where(tasks.c.id == task_id, tasks.c.status.in_(statuses)).values(**values)
+        with self.engine.begin() as db:
+            return db.execute(statement).rowcount == 1
+
+
+def _row(row: sa.Row[Any]) -> Task:
+    return dict(row._mapping)

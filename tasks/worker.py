@@ -1,0 +1,89 @@
+"""One worker process: compute one task's digit and record it in the task store.
+
+The runner starts ``python -m tasks.worker ... TASK_ID`` for every task, so a
+task can be cancelled by killing its process, and memory used by a large n is
+given back to the system when the task ends. Workers import no Dash or Flask.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import os
+import signal
+import sys
+import traceback
+
+from compute.digit_store import DigitStore
+from compute.engine import pi_digits
+from compute.planning import estimated_seconds
+from compute.planning import places_to_compute
+from tasks.store import RUNNING
+from tasks.store import TaskStore
+from tasks.store import connect
+
+# Progress reported when each phase starts (the page interpolates in between
+# from the time estimate, since FLINT's pi is one uninterruptible call).
+PHASE_PROGRESS = {"computing π": 0.0, "converting to decimal": 0.8, "saving digits": 0.95}
+_ENGINE_PHASES = {"computing": "computing π", "converting": "converting to decimal"}
+
+
+def run_task(tasks: TaskStore, digits: DigitStore, task_id: int, max_n: int) -> None:
+    """Compute task ``task_id`` (already marked running) and record the outcome."""
+    task = tasks.get(task_id)
+    if task is None or task["status"] != RUNNING:
+        return
+    n = int(task["n"])
+    if not digits.covers(n):
+        places = places_to_compute(n, max_n)
+        estimate = estimated_seconds(places)
+
+        def on_phase(phase: str) -> None:
+            name = _ENGINE_PHASES[phase]
+            tasks.report(task_id, name, PHASE_PROGRESS[name], estimate)
+
+        try:
+            computed = pi_digits(places, on_phase)
+        except MemoryError:
+            tasks.fail(task_id, f"Not enough memory on the server to compute {places:,} places.")
+            return
+        tasks.report(task_id, "saving digits", PHASE_PROGRESS["saving digits"], estimate)
+        digits.extend(computed)
+        tasks.finish(task_id, computed[n - 1])
+        return
+    digit = digits.digit(n)
+    assert digit is not None  # covers(n) said so, and the store only grows
+    tasks.finish(task_id, digit)
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    # If the server is killed, its workers must not live on as orphans that
+    # nobody counts: the restarted server requeues their tasks instead.
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the worker process."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--digits-dir", required=True)
+    parser.add_argument("--max-n", type=int, required=True)
+    parser.add_argument("--parent", type=int, required=True)
+    parser.add_argument("task_id", type=int)
+    args = parser.parse_args(argv)
+    _die_with_parent(args.parent)
+    tasks = TaskStore(connect(args.database_url))
+    try:
+        run_task(tasks, DigitStore(args.digits_dir), args.task_id, args.max_n)
+    except Exception as error:  # noqa: BLE001 - any failure becomes the task's reason
+        traceback.print_exc()
+        tasks.fail(args.task_id, f"The computation failed: {type(error).__name__}: {error}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
