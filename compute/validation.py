@@ -11,7 +11,7 @@ import re
 # ASCII digits only: str.isdigit() and int() also accept "١٢٣" (Arabic-Indic)
 # and other scripts, which would surprise a reader of the task table.
 _ASCII_WHOLE_NUMBER = re.compile(r"[0-9]+")
-_LOOKS_DECIMAL = re.compile(r"[+-]?[0-9]*[.,][0-9]+")
+_LOOKS_DECIMAL = re.compile(r"[+-]?[0-9]*\.[0-9]+")
 _LOOKS_SCIENTIFIC = re.compile(r"[+-]?[0-9.]+[eE][+-]?[0-9]+")
 _LONGEST_INPUT = 40
 

@@ -82,8 +82,8 @@ class LocalRunner:
             self._thread = None
 
     def worker_pids(self) -> dict[int, int]:
-        """Task id -> pid of the worker processes this runner started."""
-        return {task_id: child.pid for task_id, child in list(self._children.items())}
+        """Task id -> pid of this runner's worker processes still alive."""
+        return {task_id: child.pid for task_id, child in list(self._children.items()) if child.poll() is None}
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
@@ -148,7 +148,9 @@ class LocalRunner:
             log.warning("task %s requeued: %s", task["id"], why)
 
     def _start_queued(self) -> None:
-        while self.store.count_running() < self.workers:
+        # A worker that has recorded its result may still be exiting: count
+        # live processes too, so there are never more than ``workers``.
+        while max(self.store.count_running(), len(self.worker_pids())) < self.workers:
             task = self.store.claim_next()
             if task is None:
                 return
@@ -157,6 +159,12 @@ class LocalRunner:
             child = subprocess.Popen(command, cwd=PROJECT_ROOT)
             self._children[task["id"]] = child
             self.store.set_worker(task["id"], child.pid)
+            threading.Thread(target=self._wake_when_done, args=(child,), daemon=True).start()
+
+    def _wake_when_done(self, child: subprocess.Popen[bytes]) -> None:
+        # Start the next task the moment a worker exits, not at the next poll.
+        child.wait()
+        self.wake()
 
 
 def _is_worker_alive(pid: int) -> bool:

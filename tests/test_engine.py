@@ -1,0 +1,54 @@
+"""The digit engine against digits computed by independent programs."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from compute.engine import pi_digits
+
+# Where rounding and truncation differ (6), the Feynman point's six 9s
+# (762-767) and its edges, and the first few places.
+PLACES = [1, 2, 3, 6, 7, 761, 762, 766, 767, 768, 1000, 9999, 10_000, 123_457, 1_000_000]
+
+
+@pytest.mark.parametrize("places", PLACES)
+def test_digits_match_reference(places: int, reference_digits: str) -> None:
+    assert pi_digits(places) == reference_digits[:places]
+
+
+def test_pi_to_six_places_is_truncated_not_rounded(checkpoints: dict) -> None:
+    case = checkpoints["truncation_check"]
+    assert "3." + pi_digits(case["places"]) == case["truncated"] == "3.141592"
+
+
+def test_feynman_point(checkpoints: dict) -> None:
+    first = checkpoints["feynman_point"]["first_place"]
+    digits = pi_digits(first + 5)
+    assert digits[first - 1 :] == checkpoints["feynman_point"]["digits"] == "999999"
+    assert pi_digits(first - 1)[-1] != "9"
+
+
+@pytest.mark.parametrize("power", range(0, 7))
+def test_digit_at_powers_of_ten(power: int, checkpoints: dict) -> None:
+    place = 10**power
+    assert pi_digits(place)[-1] == checkpoints["digit_at"][str(place)]
+
+
+def test_ten_million_places_hash(checkpoints: dict) -> None:
+    digits = pi_digits(10_000_000)
+    assert digits[-20:] == checkpoints["window_ending_at"]["10000000"]
+    assert hashlib.sha256(digits.encode()).hexdigest() == checkpoints["sha256_of_first"]["10000000"]
+
+
+def test_reference_copy_is_intact(reference_digits: str, checkpoints: dict) -> None:
+    # tests/reference is a copy of ../shared/reference: make sure it was not damaged.
+    digest = hashlib.sha256(reference_digits.encode()).hexdigest()
+    assert digest == checkpoints["sha256_of_first"]["1000000"]
+
+
+@pytest.mark.parametrize("places", [0, -1])
+def test_rejects_places_below_one(places: int) -> None:
+    with pytest.raises(ValueError):
+        pi_digits(places)
