@@ -120,7 +120,9 @@ def digits() -> flask.Response:
     store = service().digits
     stored = len(store)
     if start > stored:
-        raise ApiError(404, f"Place {start:,} is not computed yet ({stored:,} places are stored); submit a task for it.")
+        raise ApiError(
+            404, f"Place {start:,} is not computed yet ({stored:,} places are stored); submit a task for it."
+        )
     text = store.read(start, count)
     return flask.jsonify(start=start, count=len(text), digits=text, stored=stored)
 

@@ -65,7 +65,7 @@ class DigitStore:
             raise LookupError(f"only {len(self):,} places are stored")
         # Open now, not on the first next(): the caller checked the length
         # against this very file, and a later rename must not change that.
-        digits = open(self.path, "rb")
+        digits = open(self.path, "rb")  # noqa: SIM115 - closed by the generator below
 
         def chunks() -> Iterator[str]:
             with digits:

@@ -42,9 +42,27 @@ def layout(task_id: str | None = None, **_query: str) -> html.Div:
             html.H1(f"Task {task['id']}: place {task['n']:,} of π", className="h3 mt-2"),
             dbc.Row(
                 [
-                    dbc.Col([html.Div("Status", className="text-muted small"), html.Div(status_badge(task), id=ids.TASK_STATUS)], md=5),
-                    dbc.Col([html.Div(f"Digit at place {task['n']:,}", className="text-muted small"), html.Div(task["digit"] or "–", id=ids.TASK_DIGIT, className="display-6")], md=3),
-                    dbc.Col([html.Div("Timings", className="text-muted small"), html.Div(timings(task), id=ids.TASK_TIMINGS)], md=4),
+                    dbc.Col(
+                        [
+                            html.Div("Status", className="text-muted small"),
+                            html.Div(status_badge(task), id=ids.TASK_STATUS),
+                        ],
+                        md=5,
+                    ),
+                    dbc.Col(
+                        [
+                            html.Div(f"Digit at place {task['n']:,}", className="text-muted small"),
+                            html.Div(task["digit"] or "–", id=ids.TASK_DIGIT, className="display-6"),
+                        ],
+                        md=3,
+                    ),
+                    dbc.Col(
+                        [
+                            html.Div("Timings", className="text-muted small"),
+                            html.Div(timings(task), id=ids.TASK_TIMINGS),
+                        ],
+                        md=4,
+                    ),
                 ],
                 className="mb-4",
             ),

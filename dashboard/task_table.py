@@ -64,7 +64,7 @@ def task_grid(rows: list[dict[str, Any]]) -> dag.AgGrid:
             "paginationPageSize": PAGE_SIZE,
             "paginationPageSizeSelector": [20, 50, 100, 500],
             "animateRows": False,
-            "overlayNoRowsTemplate": "No tasks yet: ask for a digit above.",
+            "localeText": {"noRowsToShow": "No tasks yet: ask for a digit above."},
             "domLayout": "autoHeight",
         },
         className="ag-theme-quartz",

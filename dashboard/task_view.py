@@ -32,7 +32,9 @@ def status_badge(task: Task) -> html.Div:
         label = f"{task['phase'] or 'starting'} · {'≈' if public['progress_is_estimate'] else ''}{percent}%"
         children.append(dbc.Progress(value=percent, label=label, striped=True, animated=True, className="mt-2"))
         if public["progress_is_estimate"]:
-            children.append(html.Div("progress is estimated from the time similar n took", className="small text-muted"))
+            children.append(
+                html.Div("progress is estimated from the time similar n took", className="small text-muted")
+            )
     if task["status"] == ERROR:
         children.append(html.Div(task["error"], className="text-danger mt-1"))
     return html.Div(children)
@@ -65,7 +67,9 @@ def digits_area(task: Task, digits: DigitStore) -> html.Div:
         return html.P("These digits are no longer stored on this server; submit n again.", id=ids.PI_DIGITS)
     start = window_ending_at(n)
     shown = render_digits(digits.read(start, n - start + 1), start, n)
-    download = html.A(f"Download all {n:,} places (pi-{n}.txt)", href=f"/api/tasks/{task['id']}/pi.txt", id=ids.DOWNLOAD_LINK)
+    download = html.A(
+        f"Download all {n:,} places (pi-{n}.txt)", href=f"/api/tasks/{task['id']}/pi.txt", id=ids.DOWNLOAD_LINK
+    )
     heading = html.H2(f"π to {n:,} decimal places", className="h5")
     if n <= WINDOW:
         return html.Div([heading, shown, html.P(download, className="mt-3")])
@@ -101,7 +105,9 @@ def _window_controls(start: int, n: int) -> dbc.Row:
             dbc.Col(
                 dbc.InputGroup(
                     [
-                        dbc.Input(id=ids.JUMP_INPUT, type="text", inputmode="numeric", placeholder="go to place", size="sm"),
+                        dbc.Input(
+                            id=ids.JUMP_INPUT, type="text", inputmode="numeric", placeholder="go to place", size="sm"
+                        ),
                         dbc.Button("Go", id=ids.JUMP_BUTTON, size="sm"),
                     ],
                     size="sm",

@@ -107,9 +107,7 @@ class TaskStore:
     def changed_since(self, since: float) -> list[Task]:
         """Tasks updated at or after ``since``, and every running task."""
         query = (
-            sa.select(tasks)
-            .where(sa.or_(tasks.c.updated_at >= since, tasks.c.status == RUNNING))
-            .order_by(tasks.c.id)
+            sa.select(tasks).where(sa.or_(tasks.c.updated_at >= since, tasks.c.status == RUNNING)).order_by(tasks.c.id)
         )
         with self.engine.connect() as db:
             return [_row(row) for row in db.execute(query)]

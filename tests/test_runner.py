@@ -94,6 +94,6 @@ def test_a_task_that_keeps_dying_ends_in_error(app: Any) -> None:
     for _ in range(3):
         pid = wait_for(lambda: running_with_worker(service, task_id))
         os.kill(pid, signal.SIGKILL)
-        wait_for(lambda: (t := service.store.get(task_id))["worker_pid"] != pid or t["status"] == "error")
+        wait_for(lambda pid=pid: (t := service.store.get(task_id))["worker_pid"] != pid or t["status"] == "error")
     task = wait_for(lambda: (t := service.store.get(task_id))["status"] == "error" and t, timeout=30)
     assert "stopped unexpectedly 3 times" in task["error"]

@@ -1,0 +1,33 @@
+# make run   - set up (first time) and serve the app on http://127.0.0.1:8050/
+# make test  - set up (first time) and run every test, browser tests included
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint bench
+
+run: $(VENV)/installed
+	$(BIN)/python app.py
+
+test: $(VENV)/installed-dev
+	scripts/install-browser.sh
+	scripts/start-services.sh
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(VENV)/installed-dev
+	$(BIN)/python bench/engine.py
+
+$(VENV)/installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/installed-dev: requirements-dev.txt $(VENV)/installed
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@

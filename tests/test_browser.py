@@ -1,0 +1,145 @@
+"""The pages in a real headless Chromium (dash.testing), as a person uses them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dash.testing.browser import Browser
+from selenium.webdriver.common.keys import Keys
+
+from dashboard import ids
+from tests.conftest import wait_for
+
+
+def cell(task_id: int, column: str) -> str:
+    return f'#{ids.TASKS_GRID} .ag-center-cols-container .ag-row[row-id="{task_id}"] .ag-cell[col-id="{column}"]'
+
+
+def submit(dash_duo: Any, text: str, enter: bool = False) -> None:
+    box = dash_duo.find_element(f"#{ids.N_INPUT}")
+    # Select-all and delete, as a person would: clear() bypasses React's onChange.
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(Keys.BACKSPACE)
+    box.send_keys(text)
+    if enter:
+        box.send_keys(Keys.ENTER)
+    else:
+        dash_duo.find_element(f"#{ids.SUBMIT_BUTTON}").click()
+
+
+def test_brws001_submit_six_then_read_pi_to_six_places(dash_duo: Any, app: Any) -> None:
+    dash_duo.start_server(app)
+    submit(dash_duo, "6")
+    dash_duo.wait_for_contains_text(f"#{ids.INPUT_MESSAGE}", "Task 1", timeout=10)
+    dash_duo.wait_for_text_to_equal(cell(1, "status"), "done", timeout=60)
+    dash_duo.wait_for_text_to_equal(cell(1, "digit"), "2", timeout=5)
+    dash_duo.find_element(cell(1, "id") + " a").click()
+    dash_duo.wait_for_text_to_equal(f"#{ids.PI_DIGITS}", "3.141592", timeout=10)
+    assert dash_duo.find_element(f"#{ids.PI_DIGITS} mark.nth-digit").text == "2"
+    assert dash_duo.find_element(f"#{ids.TASK_DIGIT}").text == "2"
+    assert dash_duo.find_element(f"#{ids.TASK_STATUS}").text == "done"
+    assert dash_duo.get_logs() == []
+
+
+def test_brws002_three_quick_tasks_all_finish(dash_duo: Any, app: Any, reference_digits: str) -> None:
+    dash_duo.start_server(app)
+    for n in ("1000", "25000", "40000"):
+        submit(dash_duo, n, enter=True)
+    for task_id, n in ((1, 1000), (2, 25_000), (3, 40_000)):
+        dash_duo.wait_for_text_to_equal(cell(task_id, "status"), "done", timeout=60)
+        assert dash_duo.find_element(cell(task_id, "digit")).text == reference_digits[n - 1]
+    assert len(dash_duo.find_elements(f"#{ids.TASKS_GRID} .ag-center-cols-container .ag-row")) == 3
+    assert dash_duo.get_logs() == []
+
+
+def test_brws003_bad_input_shows_a_message_and_adds_no_row(dash_duo: Any, app: Any) -> None:
+    dash_duo.start_server(app)
+    for text, message in (("abc", "not one"), ("-5", "at least 1"), ("2.5", "fractional"), ("١٢٣", "digits 0-9")):
+        submit(dash_duo, text)
+        dash_duo.wait_for_contains_text(f"#{ids.INPUT_MESSAGE}", message, timeout=5)
+    submit(dash_duo, "")
+    dash_duo.wait_for_contains_text(f"#{ids.INPUT_MESSAGE}", "Enter n", timeout=5)
+    assert "is-invalid" in dash_duo.find_element(f"#{ids.N_INPUT}").get_attribute("class")
+    assert dash_duo.find_elements(f"#{ids.TASKS_GRID} .ag-center-cols-container .ag-row") == []
+    assert app.server.extensions["pi"].store.count() == 0
+    assert dash_duo.get_logs() == []
+
+
+@pytest.fixture
+def second_browser(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Browser]:
+    """Another Chromium with its own profile: a second person at another desk."""
+    with Browser(
+        browser=request.config.getoption("webdriver"),
+        headless=request.config.getoption("headless"),
+        options=request.config.hook.pytest_setup_options(),
+        download_path=str(tmp_path / "second-browser-downloads"),
+    ) as browser:
+        yield browser
+
+
+def test_brws004_second_browser_sees_the_same_tasks_live(dash_duo: Any, second_browser: Browser, app: Any) -> None:
+    dash_duo.start_server(app)
+    second_browser.server_url = dash_duo.server_url
+    second_browser.wait_for_element(f"#{ids.TASKS_GRID}")
+    submit(dash_duo, "6")
+    # The other browser was not reloaded: the row arrives by itself.
+    second_browser.wait_for_text_to_equal(cell(1, "status"), "done", timeout=60)
+    assert second_browser.find_element(cell(1, "digit")).text == "2"
+    # And a reload (or a new tab) shows it too.
+    dash_duo.driver.refresh()
+    dash_duo.wait_for_text_to_equal(cell(1, "digit"), "2", timeout=10)
+
+
+def test_brws005_cancel_from_the_row(dash_duo: Any, make_app: Any) -> None:
+    app = make_app(WORKERS=1)
+    dash_duo.start_server(app)
+    submit(dash_duo, "80000000")
+    dash_duo.wait_for_text_to_equal(cell(1, "status") + " .badge", "running", timeout=30)
+    dash_duo.find_element(cell(1, "cancel") + " button").click()
+    dash_duo.wait_for_text_to_equal(cell(1, "status"), "cancelled", timeout=10)
+    assert app.server.extensions["pi"].store.get(1)["status"] == "cancelled"
+
+
+def test_brws006_large_n_pages_through_a_window(dash_duo: Any, app: Any, reference_digits: str) -> None:
+    service = app.server.extensions["pi"]
+    task = service.submit(5000)
+    wait_for(lambda: service.store.get(task["id"])["status"] == "done")
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/task/{task['id']}")
+    dash_duo.wait_for_text_to_equal(f"#{ids.WINDOW_LABEL}", "places 3,001–5,000 of 5,000", timeout=10)
+    shown = dash_duo.find_element(f"#{ids.PI_DIGITS}").text
+    assert shown == "…" + reference_digits[3000:5000]
+    assert dash_duo.find_element(f"#{ids.PI_DIGITS} mark.nth-digit").text == reference_digits[4999]
+    dash_duo.find_element(f"#{ids.WINDOW_PREVIOUS}").click()
+    dash_duo.wait_for_text_to_equal(f"#{ids.WINDOW_LABEL}", "places 1,001–3,000 of 5,000", timeout=10)
+    dash_duo.find_element(f"#{ids.JUMP_INPUT}").send_keys("762", Keys.ENTER)
+    dash_duo.wait_for_text_to_equal(f"#{ids.WINDOW_LABEL}", "places 1–2,000 of 5,000", timeout=10)
+    assert dash_duo.find_element(f"#{ids.PI_DIGITS}").text.startswith("3." + reference_digits[:100])
+    assert dash_duo.find_element(f"#{ids.PI_DIGITS} mark.jump-target").text == "9"
+    dash_duo.find_element(f"#{ids.JUMP_INPUT}").send_keys("0", Keys.ENTER)  # now "7620"
+    dash_duo.wait_for_contains_text(f"#{ids.JUMP_MESSAGE}", "from 1 to 5,000", timeout=10)
+    link = dash_duo.find_element(f"#{ids.DOWNLOAD_LINK}")
+    assert link.get_attribute("href").endswith(f"/api/tasks/{task['id']}/pi.txt")
+    assert dash_duo.get_logs() == []
+
+
+def test_brws007_running_task_page_fills_in_when_done(dash_duo: Any, app: Any, checkpoints: dict) -> None:
+    dash_duo.start_server(app)
+    task = app.server.extensions["pi"].submit(10_000_000)
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/task/{task['id']}")
+    dash_duo.wait_for_contains_text(f"#{ids.TASK_STATUS}", "running", timeout=30)
+    dash_duo.wait_for_text_to_equal(f"#{ids.TASK_STATUS}", "done", timeout=120)
+    assert dash_duo.find_element(f"#{ids.TASK_DIGIT}").text == checkpoints["digit_at"]["10000000"]
+    expected = checkpoints["window_ending_at"]["10000000"]
+    assert dash_duo.find_element(f"#{ids.PI_DIGITS}").text.endswith(expected)
+
+
+def test_brws008_unknown_task_is_a_friendly_page(dash_duo: Any, app: Any) -> None:
+    dash_duo.start_server(app)
+    for address in ("/task/999", "/task/abc", "/no/such/page"):
+        dash_duo.wait_for_page(dash_duo.server_url + address)
+        dash_duo.wait_for_contains_text("#not-found-message", "no", timeout=10)
+    assert dash_duo.get_logs() == []

@@ -1,0 +1,108 @@
+"""A real server in a subprocess, killed and restarted: no task is lost or duplicated."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from config import PROJECT_ROOT
+from tests.conftest import wait_for
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """``python app.py`` on a free port and a given data folder."""
+
+    def __init__(self, data_dir: Path, workers: int) -> None:
+        self.port = free_port()
+        self.env = {**os.environ, "PI_DATA_DIR": str(data_dir), "PI_PORT": str(self.port), "PI_WORKERS": str(workers)}
+        self.process: subprocess.Popen[str] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "app.py"],
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        wait_for(self._answers, timeout=60, interval=0.2)
+
+    def _answers(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            pytest.fail(f"server exited with {self.process.returncode}:\n{self.process.stdout.read()}")
+        try:
+            self.get("/api/tasks")
+            return True
+        except OSError:
+            return False
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def get(self, path: str) -> Any:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=10) as response:
+            return json.load(response)
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    running = Server(tmp_path / "data", workers=1)
+    yield running
+    if running.process and running.process.poll() is None:
+        running.process.terminate()
+        running.process.wait(10)
+
+
+def test_killed_server_resumes_running_and_queued_tasks(server: Server, checkpoints: dict) -> None:
+    server.start()
+    running = server.post("/api/tasks", {"n": 10_000_000})
+    queued = server.post("/api/tasks", {"n": 9_999_990})
+    wait_for(lambda: server.get(f"/api/tasks/{running['id']}")["status"] == "running")
+    workers = wait_for(
+        lambda: [p for p in psutil.Process(server.process.pid).children() if "tasks.worker" in p.cmdline()]
+    )
+    server.kill()
+    # The worker dies with its server rather than live on uncounted.
+    wait_for(
+        lambda: not any(worker.is_running() and worker.status() != psutil.STATUS_ZOMBIE for worker in workers),
+        timeout=10,
+    )
+
+    server.start()
+    done = wait_for(lambda: (t := server.get(f"/api/tasks/{running['id']}"))["status"] == "done" and t, timeout=180)
+    assert done["digit"] == checkpoints["digit_at"]["10000000"]
+    last = wait_for(lambda: (t := server.get(f"/api/tasks/{queued['id']}"))["status"] == "done" and t, timeout=180)
+    assert last["digit"] == checkpoints["window_ending_at"]["10000000"][9]  # place 9,999,990
+    listing = server.get("/api/tasks")
+    assert listing["total"] == 2
+    assert sorted(task["id"] for task in listing["tasks"]) == sorted([running["id"], queued["id"]])
