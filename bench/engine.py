@@ -1,0 +1,133 @@
+"""Time the project's digit engine against its peers, each in its own process.
+
+    python bench/engine.py                # n = 10^5, 10^6, 10^7
+    python bench/engine.py --large        # and 10^8 (minutes)
+    python bench/engine.py --sizes 1e6    # just these
+
+Prints a table: wall seconds, peak memory (max RSS of the process), and the
+ratio to python-flint's arb.pi on one thread measured in the same run. Every
+engine's digits are hashed, and the table says whether they all agree. Then
+times digit-store lookups (p50 and p99 over 10,000 random places).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PEER = "flint-arb"
+
+
+def project(places: int) -> str:
+    from compute.engine import pi_digits
+
+    return pi_digits(places)
+
+
+def flint_arb(places: int) -> str:
+    # The peer: python-flint's own decimal printing of arb.pi (one thread).
+    import flint
+
+    flint.ctx.prec = int(places * 3.3219280948873626) + 64
+    text = flint.arb.pi().str(places + 10, radius=False)
+    return text[2 : places + 2]
+
+
+def mpmath_gmpy2(places: int) -> str:
+    import gmpy2
+    from mpmath.libmp import libelefun
+
+    precision = int(places * 3.3219280948873626) + 64
+    scaled = (gmpy2.mpz(libelefun.pi_fixed(precision)) * gmpy2.mpz(10) ** places) >> precision
+    return scaled.digits()[1:]
+
+
+def mpfr(places: int) -> str:
+    import gmpy2
+
+    gmpy2.get_context().precision = int(places * 3.3219280948873626) + 64
+    scaled = gmpy2.floor(gmpy2.const_pi() * gmpy2.mpz(10) ** places)
+    return gmpy2.mpz(scaled).digits()[1:]
+
+
+ENGINES = {"project": project, PEER: flint_arb, "mpmath+gmpy2": mpmath_gmpy2, "mpfr": mpfr}
+
+
+def run_one(engine: str, places: int) -> None:
+    started = time.perf_counter()
+    digits = ENGINES[engine](places)
+    seconds = time.perf_counter() - started
+    print(f"{seconds} {hashlib.sha256(digits.encode()).hexdigest()}")
+
+
+def measure(engine: str, places: int) -> tuple[float, float, str]:
+    """Seconds, peak MiB and digest of one engine at one size, in a fresh process."""
+    command = [sys.executable, __file__, "--one", engine, str(places)]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    _, status, usage = os.wait4(child.pid, 0)
+    output = child.stdout.read().split() if child.stdout else []
+    if status != 0 or len(output) != 2:
+        return float("nan"), float("nan"), "failed"
+    return float(output[0]), usage.ru_maxrss / 1024, output[1]
+
+
+def engine_table(sizes: list[int]) -> None:
+    print(f"{'engine':<14} {'n':>12} {'seconds':>9} {'peak MiB':>9} {'vs ' + PEER:>13}  digits")
+    for places in sizes:
+        results = {engine: measure(engine, places) for engine in ENGINES}
+        peer_seconds = results[PEER][0]
+        digests = {digest for _, _, digest in results.values() if digest != "failed"}
+        for engine, (seconds, peak, digest) in results.items():
+            agree = "agree" if len(digests) == 1 and digest != "failed" else digest[:12]
+            ratio = peer_seconds / seconds if seconds == seconds and seconds > 0 else float("nan")
+            print(f"{engine:<14} {places:>12,} {seconds:>9.3f} {peak:>9.0f} {ratio:>12.2f}x  {agree}")
+
+
+def lookup_table(stored: int = 1_000_000, lookups: int = 10_000) -> None:
+    from compute.digit_store import DigitStore
+    from compute.engine import pi_digits
+
+    with tempfile.TemporaryDirectory() as folder:
+        store = DigitStore(folder)
+        store.extend(pi_digits(stored))
+        places = [random.randint(1, stored) for _ in range(lookups)]
+        timings = []
+        for place in places:
+            started = time.perf_counter()
+            store.digit(place)
+            timings.append((time.perf_counter() - started) * 1000)
+        timings.sort()
+        p50 = statistics.median(timings)
+        p99 = timings[int(0.99 * len(timings))]
+        print(f"\ndigit-store lookup, {lookups:,} random places in {stored:,}: p50 {p50:.4f} ms, p99 {p99:.4f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--large", action="store_true", help="include n = 10^8")
+    parser.add_argument("--sizes", nargs="*", type=float, help="sizes to run, e.g. 1e5 1e6")
+    parser.add_argument("--one", nargs=2, metavar=("ENGINE", "N"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        run_one(args.one[0], int(args.one[1]))
+        return
+    sizes = [int(size) for size in args.sizes] if args.sizes else [10**5, 10**6, 10**7]
+    if args.large:
+        sizes.append(10**8)
+    engine_table(sizes)
+    lookup_table()
+
+
+if __name__ == "__main__":
+    main()
