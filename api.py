@@ -6,6 +6,7 @@
     DELETE /api/tasks/<id>                     -> cancel it
     GET    /api/tasks/<id>/pi.txt              -> "3." and n places, streamed
     GET    /api/pi?start=<place>&count=<k>     -> stored digits
+    GET    /api/engine                         -> the engine (native or portable) and limits
 
 Errors are JSON {"error": message} with a 4xx status.
 """
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import flask
 
+from compute.engine import BUILD
+from compute.engine import ENGINE_NAME
 from compute.validation import InvalidN
 from tasks.service import TaskFinished
 from tasks.service import TaskNotFound
@@ -110,6 +113,18 @@ def download(task_id: int) -> flask.Response:
     response.headers["Content-Length"] = str(n + 2)
     response.headers["Content-Disposition"] = f'attachment; filename="pi-{n}.txt"'
     return response
+
+
+@blueprint.get("/engine")
+def engine() -> flask.Response:
+    """Which digit engine computes, and the limits of this server."""
+    return flask.jsonify(
+        build=BUILD,
+        name=ENGINE_NAME,
+        max_n=service().max_n,
+        stored_places=len(service().digits),
+        workers=service().runner.workers,
+    )
 
 
 @blueprint.get("/pi")

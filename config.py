@@ -32,6 +32,8 @@ SETTINGS = (
     Setting("PORT", 8050, "Port the server listens on."),
     Setting("REFRESH_MS", 1000, "How often open pages poll for task updates, in milliseconds."),
     Setting("START_RUNNER", True, "Whether this process runs tasks (false for a read-only front end)."),
+    # Read by compute/native.py in every worker process, straight from the environment.
+    Setting("ENGINE", "auto", "auto: the native FLINT build if `make native` built it, else the portable wheel."),
 )
 
 

@@ -1,4 +1,4 @@
-"""The digit engine: decimal digits of pi, truncated, with a proven error bound.
+"""The digit engine: decimal digits of pi, truncated, proven, and spot-checked.
 
 How it works: python-flint's ``arb.pi()`` returns a ball [m - r, m + r] that is
 guaranteed to contain pi (FLINT computes it with the Chudnovsky series and
@@ -8,60 +8,127 @@ ball, that integer is floor(pi * 10**n) exactly, whatever rounding happened
 inside FLINT: its decimal string is "3" followed by the first n places, cut,
 never rounded. If the ball straddles an integer (it never has, but nothing
 forbids it) we retry with more guard bits instead of guessing.
+
+The ball is only as good as FLINT and the hardware, so the result is also
+checked by a method that shares nothing with it: hexadecimal digits near the
+end of the computed binary value, recomputed by the BBP formula (compute/bbp.py)
+in a separate process while the decimal conversion runs.
 """
 
 from __future__ import annotations
 
 import math
+import multiprocessing
 from collections.abc import Callable
 
-import flint
+from compute import native
+
+BUILD = native.activate()  # before `import flint`: picks the native build if there is one
+
+import flint  # noqa: E402
+
+from compute.bbp import pi_hex_digits  # noqa: E402
 
 # Extra binary places beyond the n decimal places asked for: enough that the
 # ball is far narrower than one unit in the n-th place, so the floor is unique.
 GUARD_BITS = 64
 MAX_ATTEMPTS = 4
+CHECK_HEX_DIGITS = 6
 
-ENGINE_NAME = f"python-flint {flint.__version__} (arb, FLINT {flint.__FLINT_VERSION__})"
+ENGINE_NAME = f"{BUILD} python-flint {flint.__version__} on FLINT {flint.__FLINT_VERSION__}"
 
-ProgressCallback = Callable[[str], None]
+PhaseCallback = Callable[[str], None]
 
 
 class AmbiguousFloor(ArithmeticError):
     """The error ball straddles an integer even with the largest guard tried."""
 
 
-def pi_digits(places: int, on_phase: ProgressCallback | None = None) -> str:
+class CheckFailed(ArithmeticError):
+    """The BBP spot check disagrees with the computed digits: nothing is stored."""
+
+
+def pi_digits(places: int, on_phase: PhaseCallback | None = None, threads: int = 1, check: bool = True) -> str:
     """Return the first ``places`` decimal places of pi, truncated, without "3.".
 
     ``pi_digits(6) == "141592"``: place 1 is "1", place 6 is "2".
 
     :param places: how many places after the decimal point, at least 1.
-    :param on_phase: called with "computing" and "converting" as work starts.
+    :param on_phase: called with "computing", "converting" and "checking" as each starts.
+    :param threads: threads FLINT may use for this computation.
+    :param check: run the independent BBP spot check (raises CheckFailed).
     """
     if places < 1:
         raise ValueError("places must be at least 1")
     report = on_phase or (lambda phase: None)
+    flint.ctx.threads = max(1, threads)
     report("computing")
     guard = GUARD_BITS
     for _ in range(MAX_ATTEMPTS):
-        floor = _floor_as_fmpz(places, guard)
+        precision = math.ceil(places * math.log2(10)) + guard
+        ball, floor = _pi_ball_and_floor(places, precision)
         if floor is not None:
-            report("converting")
-            text = str(floor)
-            return text[1:]  # drop the leading "3"
+            break
         guard *= 4
-    raise AmbiguousFloor(f"could not pin down place {places} of pi")
+    else:
+        raise AmbiguousFloor(f"could not pin down place {places} of pi")
+    spot_check = _SpotCheck(ball, precision - guard) if check else None
+    report("converting")
+    # str() of an fmpz is FLINT's subquadratic conversion; Python's int -> str is quadratic.
+    text = str(floor)[1:]
+    if spot_check is not None:
+        report("checking")
+        spot_check.verify()
+    return text
 
 
-def _floor_as_fmpz(places: int, guard_bits: int) -> flint.fmpz | None:
-    # Stays an fmpz on purpose: FLINT's decimal conversion is subquadratic,
-    # Python's int -> str is quadratic (and capped at 4300 digits by default).
-    precision = math.ceil(places * math.log2(10)) + guard_bits
+def _pi_ball_and_floor(places: int, precision: int) -> tuple[flint.arb, flint.fmpz | None]:
     old_precision = flint.ctx.prec
     try:
         flint.ctx.prec = precision
-        scaled = flint.arb.pi() * flint.fmpz(10) ** places
-        return scaled.floor().unique_fmpz()
+        ball = flint.arb.pi()
+        return ball, (ball * flint.fmpz(10) ** places).floor().unique_fmpz()
+    finally:
+        flint.ctx.prec = old_precision
+
+
+class _SpotCheck:
+    """BBP hex digits just inside the proven binary precision, computed in a
+    second process (numpy releases no GIL that FLINT holds) while we convert."""
+
+    # Below this many hex places the check takes milliseconds: no process needed.
+    _IN_PROCESS_BELOW = 200_000
+
+    def __init__(self, ball: flint.arb, proven_bits: int) -> None:
+        self.position = max(0, proven_bits // 4 - CHECK_HEX_DIGITS - 2)
+        scaled = _exact_floor(ball, 4 * (self.position + CHECK_HEX_DIGITS))
+        self.expected = None if scaled is None else format(int(scaled % 16**CHECK_HEX_DIGITS), "06x")
+        self._pool = None
+        self._pending = None
+        if self.position >= self._IN_PROCESS_BELOW:
+            self._pool = multiprocessing.get_context("fork").Pool(1)
+            self._pending = self._pool.apply_async(pi_hex_digits, (self.position, CHECK_HEX_DIGITS))
+
+    def verify(self) -> None:
+        if self._pending is not None and self._pool is not None:
+            with self._pool:
+                found = self._pending.get()
+        else:
+            found = pi_hex_digits(self.position, CHECK_HEX_DIGITS)
+        if self.expected is None:
+            raise CheckFailed(f"hex place {self.position + 1:,} is not pinned down by the computed ball")
+        # float64 rounding in BBP may be off by one unit in the last hex digit.
+        difference = abs(int(found, 16) - int(self.expected, 16))
+        if min(difference, 16**CHECK_HEX_DIGITS - difference) > 1:
+            raise CheckFailed(
+                f"BBP says pi has hex digits {found} after place {self.position:,}, the computation {self.expected}"
+            )
+
+
+def _exact_floor(ball: flint.arb, bits: int) -> flint.fmpz | None:
+    old_precision = flint.ctx.prec
+    try:
+        flint.ctx.prec = max(old_precision, bits + 64)
+        return (ball * flint.fmpz(2) ** bits).floor().unique_fmpz()
     finally:
         flint.ctx.prec = old_precision

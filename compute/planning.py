@@ -7,9 +7,10 @@ import math
 # Below this, computing is a few milliseconds: do at least this much at once.
 SMALLEST_COMPUTATION = 10_000
 
-# Seconds = C * n * log2(n)**2 for the portable python-flint wheel, fitted on
-# this project's 2-core machine (bench/engine.py): 10^6 in 0.3 s, 10^7 in 4.7 s.
-_SECONDS_PER_UNIT = 8.7e-10
+# Seconds = C * n * log2(n)**2, fitted per engine build and thread count on this
+# project's 2-core machine with bench/engine.py (see the README's table). It
+# includes the BBP check, which runs beside the decimal conversion.
+_SECONDS_PER_UNIT = {("portable", 1): 8.7e-10, ("native", 1): 4.5e-10, ("native", 2): 2.6e-10}
 
 
 def places_to_compute(n: int, max_n: int) -> int:
@@ -25,8 +26,12 @@ def places_to_compute(n: int, max_n: int) -> int:
     return max(n, min(rounded, max_n))
 
 
-def estimated_seconds(places: int) -> float:
-    """A rough wall-clock estimate for computing ``places`` digits from scratch."""
+def estimated_seconds(places: int, threads: int = 1, build: str = "portable") -> float:
+    """A rough wall-clock estimate for computing ``places`` digits from scratch.
+
+    :param build: "native" or "portable", as compute.engine.BUILD says.
+    """
     if places < 2:
         return 0.0
-    return _SECONDS_PER_UNIT * places * math.log2(places) ** 2
+    key = (build, min(threads, 2)) if (build, min(threads, 2)) in _SECONDS_PER_UNIT else (build, 1)
+    return _SECONDS_PER_UNIT.get(key, _SECONDS_PER_UNIT[("portable", 1)]) * places * math.log2(places) ** 2

@@ -26,7 +26,12 @@ def shell_layout() -> html.Div:
             ),
             dbc.Container(dash.page_container, fluid="lg"),
             html.Footer(
-                dbc.Container(f"Digits computed with {ENGINE_NAME}, checked with a rigorous error bound."),
+                dbc.Container(
+                    [
+                        html.Span(f"Engine: {ENGINE_NAME}", id="engine-name"),
+                        " · every result proven by ball arithmetic and spot-checked by the BBP formula.",
+                    ]
+                ),
                 className="text-muted small py-4",
             ),
         ]

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import psutil
 
+from tasks.store import QUEUED
 from tasks.store import RUNNING
 from tasks.store import TaskStore
 
@@ -30,6 +31,8 @@ MAX_ATTEMPTS = 3
 # A task claimed but not yet given a process id is left alone this long, in
 # case another server process is between claiming it and starting its worker.
 CLAIM_GRACE_SECONDS = 30.0
+# Below this n a task takes under a second: threads would not pay off.
+PARALLEL_FROM_N = 5_000_000
 
 
 class LocalRunner:
@@ -43,10 +46,12 @@ class LocalRunner:
         digits_dir: str,
         max_n: int,
         workers: int,
+        cores: int | None = None,
         poll_seconds: float = 0.5,
     ) -> None:
         self.store = store
         self.workers = workers
+        self.cores = cores or os.cpu_count() or 1
         self.poll_seconds = poll_seconds
         self._worker_args = [
             "--database-url",
@@ -57,6 +62,7 @@ class LocalRunner:
             str(max_n),
         ]
         self._children: dict[int, subprocess.Popen[bytes]] = {}
+        self._threads: dict[int, int] = {}
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -80,6 +86,10 @@ class LocalRunner:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+
+    def threads_in_use(self) -> int:
+        """Threads granted to this runner's live workers."""
+        return sum(self._threads.get(task_id, 1) for task_id in self.worker_pids())
 
     def worker_pids(self) -> dict[int, int]:
         """Task id -> pid of this runner's worker processes still alive."""
@@ -111,6 +121,7 @@ class LocalRunner:
             if exit_code is None:
                 continue
             del self._children[task_id]
+            self._threads.pop(task_id, None)
             task = self.store.get(task_id)
             if task is not None and task["status"] == RUNNING:
                 self._recover(task, f"exit code {exit_code}")
@@ -149,17 +160,32 @@ class LocalRunner:
 
     def _start_queued(self) -> None:
         # A worker that has recorded its result may still be exiting: count
-        # live processes too, so there are never more than ``workers``.
-        while max(self.store.count_running(), len(self.worker_pids())) < self.workers:
+        # live processes too, so there are never more than ``workers``; and
+        # never more compute threads than cores.
+        while (
+            max(self.store.count_running(), len(self.worker_pids())) < self.workers
+            and self.threads_in_use() < self.cores
+        ):
             task = self.store.claim_next()
             if task is None:
                 return
+            threads = self._threads_for(int(task["n"]))
             command = [sys.executable, "-m", "tasks.worker", *self._worker_args]
-            command += ["--parent", str(os.getpid()), str(task["id"])]
+            command += ["--threads", str(threads), "--parent", str(os.getpid()), str(task["id"])]
             child = subprocess.Popen(command, cwd=PROJECT_ROOT)
             self._children[task["id"]] = child
+            self._threads[task["id"]] = threads
             self.store.set_worker(task["id"], child.pid)
             threading.Thread(target=self._wake_when_done, args=(child,), daemon=True).start()
+
+    def _threads_for(self, n: int) -> int:
+        # A large task alone gets every free core; FLINT then computes pi in
+        # parallel. With others waiting, each task gets one core, so the
+        # machine is never oversubscribed.
+        free = self.cores - self.threads_in_use()
+        if n >= PARALLEL_FROM_N and self.store.count_with_status(QUEUED) == 0:
+            return max(1, free)
+        return 1
 
     def _wake_when_done(self, child: subprocess.Popen[bytes]) -> None:
         # Start the next task the moment a worker exits, not at the next poll.

@@ -118,11 +118,15 @@ class TaskStore:
         with self.engine.connect() as db:
             return [_row(row) for row in db.execute(query)]
 
-    def count_running(self) -> int:
-        """How many tasks are marked running."""
-        query = sa.select(sa.func.count()).select_from(tasks).where(tasks.c.status == RUNNING)
+    def count_with_status(self, status: str) -> int:
+        """How many tasks have ``status``."""
+        query = sa.select(sa.func.count()).select_from(tasks).where(tasks.c.status == status)
         with self.engine.connect() as db:
             return int(db.execute(query).scalar_one())
+
+    def count_running(self) -> int:
+        """How many tasks are marked running."""
+        return self.count_with_status(RUNNING)
 
     def claim_next(self) -> Task | None:
         """Mark the oldest queued task running and return it (FIFO), or None."""

@@ -15,6 +15,8 @@ import sys
 import traceback
 
 from compute.digit_store import DigitStore
+from compute.engine import BUILD
+from compute.engine import CheckFailed
 from compute.engine import pi_digits
 from compute.planning import estimated_seconds
 from compute.planning import places_to_compute
@@ -24,11 +26,11 @@ from tasks.store import connect
 
 # Progress reported when each phase starts (the page interpolates in between
 # from the time estimate, since FLINT's pi is one uninterruptible call).
-PHASE_PROGRESS = {"computing π": 0.0, "converting to decimal": 0.8, "saving digits": 0.95}
-_ENGINE_PHASES = {"computing": "computing π", "converting": "converting to decimal"}
+PHASE_PROGRESS = {"computing π": 0.0, "converting to decimal": 0.7, "checking (BBP)": 0.85, "saving digits": 0.95}
+_ENGINE_PHASES = {"computing": "computing π", "converting": "converting to decimal", "checking": "checking (BBP)"}
 
 
-def run_task(tasks: TaskStore, digits: DigitStore, task_id: int, max_n: int) -> None:
+def run_task(tasks: TaskStore, digits: DigitStore, task_id: int, max_n: int, threads: int = 1) -> None:
     """Compute task ``task_id`` (already marked running) and record the outcome."""
     task = tasks.get(task_id)
     if task is None or task["status"] != RUNNING:
@@ -36,16 +38,19 @@ def run_task(tasks: TaskStore, digits: DigitStore, task_id: int, max_n: int) -> 
     n = int(task["n"])
     if not digits.covers(n):
         places = places_to_compute(n, max_n)
-        estimate = estimated_seconds(places)
+        estimate = estimated_seconds(places, threads, BUILD)
 
         def on_phase(phase: str) -> None:
             name = _ENGINE_PHASES[phase]
             tasks.report(task_id, name, PHASE_PROGRESS[name], estimate)
 
         try:
-            computed = pi_digits(places, on_phase)
+            computed = pi_digits(places, on_phase, threads=threads)
         except MemoryError:
             tasks.fail(task_id, f"Not enough memory on the server to compute {places:,} places.")
+            return
+        except CheckFailed as error:
+            tasks.fail(task_id, f"The independent check of the result failed, so nothing was stored: {error}")
             return
         tasks.report(task_id, "saving digits", PHASE_PROGRESS["saving digits"], estimate)
         digits.extend(computed)
@@ -72,13 +77,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--digits-dir", required=True)
     parser.add_argument("--max-n", type=int, required=True)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--parent", type=int, required=True)
     parser.add_argument("task_id", type=int)
     args = parser.parse_args(argv)
     _die_with_parent(args.parent)
     tasks = TaskStore(connect(args.database_url))
     try:
-        run_task(tasks, DigitStore(args.digits_dir), args.task_id, args.max_n)
+        run_task(tasks, DigitStore(args.digits_dir), args.task_id, args.max_n, args.threads)
     except Exception as error:  # noqa: BLE001 - any failure becomes the task's reason
         traceback.print_exc()
         tasks.fail(args.task_id, f"The computation failed: {type(error).__name__}: {error}")

@@ -107,3 +107,10 @@ def test_download_of_unfinished_task_is_a_409(make_app: Any) -> None:
     task = client.post("/api/tasks", json={"n": 10}).get_json()
     response = client.get(f"/api/tasks/{task['id']}/pi.txt")
     assert response.status_code == 409 and "queued" in response.get_json()["error"]
+
+
+def test_engine_says_which_build_computes(client: Any) -> None:
+    body = client.get("/api/engine").get_json()
+    assert body["build"] in {"native", "portable"}
+    assert body["build"] in body["name"] and "FLINT" in body["name"]
+    assert body["max_n"] == 1_000_000_000 and body["workers"] == 2

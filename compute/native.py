@@ -1,0 +1,36 @@
+"""Choose the FLINT build behind python-flint: native (built here) or the wheel.
+
+``make native`` builds FLINT for this CPU (with its AVX2 FFT multiplication)
+and python-flint against it into native/python. This module must run before
+anything imports flint: it puts that folder first on sys.path when it exists.
+PI_ENGINE=portable forces the wheel; PI_ENGINE=native fails if not built.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+NATIVE_PYTHON = Path(__file__).resolve().parent.parent / "native" / "python"
+
+
+def activate() -> str:
+    """Make ``import flint`` load the native build if wanted and built.
+
+    Returns "native" or "portable", the build that ``import flint`` will load.
+    """
+    wanted = os.environ.get("PI_ENGINE", "auto").strip().lower()
+    if wanted not in {"auto", "native", "portable"}:
+        raise ValueError(f"PI_ENGINE must be auto, native or portable, not {wanted!r}")
+    built = (NATIVE_PYTHON / "flint").is_dir()
+    if wanted == "native" and not built:
+        raise RuntimeError("PI_ENGINE=native, but the native engine is not built: run `make native`")
+    if wanted == "portable" or not built:
+        return "portable"
+    if "flint" in sys.modules:
+        loaded_from = Path(sys.modules["flint"].__file__ or "").resolve()
+        return "native" if NATIVE_PYTHON in loaded_from.parents else "portable"
+    if str(NATIVE_PYTHON) not in sys.path:
+        sys.path.insert(0, str(NATIVE_PYTHON))
+    return "native"

@@ -1,0 +1,59 @@
+"""The independent check: BBP hex digits, and what happens when a check fails."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+import compute.engine
+from compute.bbp import pi_hex_digits
+from compute.digit_store import DigitStore
+from compute.engine import CheckFailed
+from compute.engine import pi_digits
+from tasks.store import ERROR
+from tasks.store import TaskStore
+from tasks.store import connect
+from tasks.worker import run_task
+
+
+def hex_from_decimal_reference(reference_digits: str, position: int, count: int = 6) -> str:
+    """Hex places position+1.. of pi, from the decimal reference alone (exact integer arithmetic)."""
+    # Enough decimal places for the bits wanted, and 30 more so the cut cannot carry into them.
+    places = int((position + count) * 4 * 0.30103) + 30
+    old_limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        decimal = int("3" + reference_digits[:places])
+    finally:
+        sys.set_int_max_str_digits(old_limit)
+    scaled = decimal * 16 ** (position + count) // 10**places
+    return format(scaled % 16**count, f"0{count}x")
+
+
+@pytest.mark.parametrize("position", [0, 1, 1000, 99_999, 250_000])
+def test_bbp_agrees_with_the_reference(position: int, reference_digits: str) -> None:
+    assert pi_hex_digits(position) == hex_from_decimal_reference(reference_digits, position)
+
+
+def test_bbp_known_start() -> None:
+    assert pi_hex_digits(0, 8) == "243f6a88"
+
+
+def test_a_failed_check_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(compute.engine, "pi_hex_digits", lambda position, count: "000000")
+    with pytest.raises(CheckFailed, match="BBP says"):
+        pi_digits(1000)
+
+
+def test_a_failed_check_stores_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tasks = TaskStore(connect(f"sqlite:///{tmp_path / 'tasks.sqlite3'}"))
+    digits = DigitStore(tmp_path / "digits")
+    task = tasks.create(500)
+    tasks.claim_next()
+    monkeypatch.setattr(compute.engine, "pi_hex_digits", lambda position, count: "abcdef")
+    run_task(tasks, digits, task["id"], max_n=10**6)
+    failed = tasks.get(task["id"])
+    assert failed["status"] == ERROR and "independent check" in failed["error"]
+    assert len(digits) == 0
