@@ -33,6 +33,9 @@ tasks = sa.Table(
     sa.Column("phase", sa.String(32)),
     sa.Column("progress", sa.Double, nullable=False, default=0.0),
     sa.Column("estimate_seconds", sa.Double),
+    # How many places this task's worker is computing (n rounded up), so that
+    # a task for a smaller n can wait for that result instead of computing too.
+    sa.Column("places", sa.BigInteger),
     sa.Column("digit", sa.String(1)),
     sa.Column("error", sa.Text),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
@@ -128,6 +131,18 @@ class TaskStore:
         """How many tasks are marked running."""
         return self.count_with_status(RUNNING)
 
+    def computing_at_least(self, places: int, other_than: int) -> Task | None:
+        """A running task (not ``other_than``) whose computation covers ``places``."""
+        query = (
+            sa.select(tasks)
+            .where(tasks.c.status == RUNNING, tasks.c.places >= places, tasks.c.id != other_than)
+            .order_by(tasks.c.id)
+            .limit(1)
+        )
+        with self.engine.connect() as db:
+            row = db.execute(query).first()
+        return None if row is None else _row(row)
+
     def claim_next(self) -> Task | None:
         """Mark the oldest queued task running and return it (FIFO), or None."""
         while True:
@@ -145,6 +160,7 @@ class TaskStore:
                         status=RUNNING,
                         phase="starting",
                         progress=0.0,
+                        places=None,
                         worker_pid=None,
                         attempts=tasks.c.attempts + 1,
                         started_at=now,
@@ -159,11 +175,20 @@ class TaskStore:
         """Record which process runs the task."""
         self._update(task_id, (RUNNING,), worker_pid=pid)
 
-    def report(self, task_id: int, phase: str, progress: float, estimate_seconds: float | None = None) -> bool:
+    def report(
+        self,
+        task_id: int,
+        phase: str,
+        progress: float,
+        estimate_seconds: float | None = None,
+        places: int | None = None,
+    ) -> bool:
         """Record progress of a running task; False if it is no longer running."""
         values: dict[str, Any] = {"phase": phase, "progress": progress}
         if estimate_seconds is not None:
             values["estimate_seconds"] = estimate_seconds
+        if places is not None:
+            values["places"] = places
         return self._update(task_id, (RUNNING,), **values)
 
     def finish(self, task_id: int, digit: str) -> bool:

@@ -12,6 +12,7 @@ import ctypes
 import os
 import signal
 import sys
+import time
 import traceback
 
 from compute.digit_store import DigitStore
@@ -27,6 +28,7 @@ from tasks.store import connect
 # Progress reported when each phase starts (the page interpolates in between
 # from the time estimate, since FLINT's pi is one uninterruptible call).
 PHASE_PROGRESS = {"computing π": 0.0, "converting to decimal": 0.7, "checking (BBP)": 0.85, "saving digits": 0.95}
+WAIT_POLL_SECONDS = 0.25
 _ENGINE_PHASES = {"computing": "computing π", "converting": "converting to decimal", "checking": "checking (BBP)"}
 
 
@@ -36,13 +38,14 @@ def run_task(tasks: TaskStore, digits: DigitStore, task_id: int, max_n: int, thr
     if task is None or task["status"] != RUNNING:
         return
     n = int(task["n"])
+    _wait_for_a_covering_computation(tasks, digits, task_id, n)
     if not digits.covers(n):
         places = places_to_compute(n, max_n)
         estimate = estimated_seconds(places, threads, BUILD)
 
         def on_phase(phase: str) -> None:
             name = _ENGINE_PHASES[phase]
-            tasks.report(task_id, name, PHASE_PROGRESS[name], estimate)
+            tasks.report(task_id, name, PHASE_PROGRESS[name], estimate, places)
 
         try:
             computed = pi_digits(places, on_phase, threads=threads)
@@ -59,6 +62,18 @@ def run_task(tasks: TaskStore, digits: DigitStore, task_id: int, max_n: int, thr
     digit = digits.digit(n)
     assert digit is not None  # covers(n) said so, and the store only grows
     tasks.finish(task_id, digit)
+
+
+def _wait_for_a_covering_computation(tasks: TaskStore, digits: DigitStore, task_id: int, n: int) -> None:
+    # Another worker is already computing at least n places: wait for its
+    # digits rather than compute the same thing again.
+    while not digits.covers(n):
+        other = tasks.computing_at_least(n, other_than=task_id)
+        if other is None:
+            return
+        if not tasks.report(task_id, f"waiting for task {other['id']}", 0.0):
+            return  # cancelled meanwhile
+        time.sleep(WAIT_POLL_SECONDS)
 
 
 def _die_with_parent(parent_pid: int) -> None:

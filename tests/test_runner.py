@@ -8,6 +8,9 @@ import time
 from typing import Any
 
 import psutil
+import pytest
+
+import tasks.runner
 
 from tasks.store import CANCELLED
 from tasks.store import DONE
@@ -97,3 +100,19 @@ def test_a_task_that_keeps_dying_ends_in_error(app: Any) -> None:
         wait_for(lambda pid=pid: (t := service.store.get(task_id))["worker_pid"] != pid or t["status"] == "error")
     task = wait_for(lambda: (t := service.store.get(task_id))["status"] == "error" and t, timeout=30)
     assert "stopped unexpectedly 3 times" in task["error"]
+
+
+def test_a_smaller_task_waits_for_a_running_computation(
+    app: Any, checkpoints: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One thread for the big task, so the second worker has a core to start on.
+    monkeypatch.setattr(tasks.runner, "PARALLEL_FROM_N", 10**12)
+    service = service_of(app)
+    big = service.submit(10_000_000)["id"]
+    wait_for(lambda: service.store.get(big)["places"])  # its worker is computing
+    small = service.submit(9_999_990)["id"]
+    wait_for(lambda: (service.store.get(small)["phase"] or "").startswith("waiting for task"), timeout=30)
+    done = wait_for(lambda: (t := service.store.get(small))["status"] == DONE and t, timeout=120)
+    assert done["digit"] == checkpoints["window_ending_at"]["10000000"][9]
+    assert done["places"] is None  # it computed nothing itself
+    assert done["finished_at"] >= service.store.get(big)["finished_at"]
