@@ -1,10 +1,11 @@
 # make run   - set up (first time) and serve the app on http://127.0.0.1:8050/
 # make test  - set up (first time) and run every test, browser tests included
+# make native - optional: build the faster native engine (see README)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench
+.PHONY: run test lint bench native
 
 run: $(VENV)/installed
 	$(BIN)/python app.py
@@ -21,6 +22,11 @@ lint: $(VENV)/installed-dev
 
 bench: $(VENV)/installed-dev
 	$(BIN)/python bench/engine.py
+
+# FLINT built for this CPU, python-flint against it, and the BBP kernel, all
+# inside native/ (about 15 minutes on 2 cores). The app uses it when present.
+native: $(VENV)/installed
+	scripts/build-native.sh
 
 $(VENV)/installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -5,7 +5,11 @@
     python bench/engine.py --sizes 1e6    # just these
 
 Prints a table: wall seconds, peak memory (max RSS of the process), and the
-ratio to python-flint's arb.pi on one thread measured in the same run. Every
+ratio to python-flint's arb.pi on one thread (the portable wheel) measured in
+the same run. The project rows time the whole fresh path of a task: compute,
+convert to decimal, BBP check, write the digit store; "-wheel" uses the
+portable python-flint wheel, "-native" the build of `make native` (1 thread,
+or 2 with "-2t"), shown only when it is built. Every
 engine's digits are hashed, and the table says whether they all agree. Then
 times digit-store lookups (p50 and p99 over 10,000 random places).
 """
@@ -29,10 +33,19 @@ sys.path.insert(0, str(ROOT))
 PEER = "flint-arb"
 
 
-def project(places: int) -> str:
+def project(places: int, threads: int = 1) -> str:
+    # The whole fresh path a task takes: compute, convert, BBP check, write the store.
+    from compute.digit_store import DigitStore
     from compute.engine import pi_digits
 
-    return pi_digits(places)
+    digits = pi_digits(places, threads=threads)
+    with tempfile.TemporaryDirectory() as folder:
+        DigitStore(folder).extend(digits)
+    return digits
+
+
+def project_two_threads(places: int) -> str:
+    return project(places, threads=2)
 
 
 def flint_arb(places: int) -> str:
@@ -61,12 +74,20 @@ def mpfr(places: int) -> str:
     return gmpy2.mpz(scaled).digits()[1:]
 
 
-ENGINES = {"project": project, PEER: flint_arb, "mpmath+gmpy2": mpmath_gmpy2, "mpfr": mpfr}
+# name -> (function, PI_ENGINE for its process)
+ENGINES = {
+    "project-wheel": (project, "portable"),
+    "project-native": (project, "native"),
+    "project-nat-2t": (project_two_threads, "native"),
+    PEER: (flint_arb, "portable"),
+    "mpmath+gmpy2": (mpmath_gmpy2, "portable"),
+    "mpfr": (mpfr, "portable"),
+}
 
 
 def run_one(engine: str, places: int) -> None:
     started = time.perf_counter()
-    digits = ENGINES[engine](places)
+    digits = ENGINES[engine][0](places)
     seconds = time.perf_counter() - started
     print(f"{seconds} {hashlib.sha256(digits.encode()).hexdigest()}")
 
@@ -74,7 +95,8 @@ def run_one(engine: str, places: int) -> None:
 def measure(engine: str, places: int) -> tuple[float, float, str]:
     """Seconds, peak MiB and digest of one engine at one size, in a fresh process."""
     command = [sys.executable, __file__, "--one", engine, str(places)]
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    environment = {**os.environ, "PI_ENGINE": ENGINES[engine][1]}
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=environment)
     _, status, usage = os.wait4(child.pid, 0)
     output = child.stdout.read().split() if child.stdout else []
     if status != 0 or len(output) != 2:
@@ -82,16 +104,16 @@ def measure(engine: str, places: int) -> tuple[float, float, str]:
     return float(output[0]), usage.ru_maxrss / 1024, output[1]
 
 
-def engine_table(sizes: list[int]) -> None:
-    print(f"{'engine':<14} {'n':>12} {'seconds':>9} {'peak MiB':>9} {'vs ' + PEER:>13}  digits")
+def engine_table(sizes: list[int], engines: list[str]) -> None:
+    print(f"{'engine':<15} {'n':>12} {'seconds':>9} {'peak MiB':>9} {'vs ' + PEER:>13}  digits")
     for places in sizes:
-        results = {engine: measure(engine, places) for engine in ENGINES}
+        results = {engine: measure(engine, places) for engine in engines}
         peer_seconds = results[PEER][0]
         digests = {digest for _, _, digest in results.values() if digest != "failed"}
         for engine, (seconds, peak, digest) in results.items():
             agree = "agree" if len(digests) == 1 and digest != "failed" else digest[:12]
             ratio = peer_seconds / seconds if seconds == seconds and seconds > 0 else float("nan")
-            print(f"{engine:<14} {places:>12,} {seconds:>9.3f} {peak:>9.0f} {ratio:>12.2f}x  {agree}")
+            print(f"{engine:<15} {places:>12,} {seconds:>9.3f} {peak:>9.0f} {ratio:>12.2f}x  {agree}")
 
 
 def lookup_table(stored: int = 1_000_000, lookups: int = 10_000) -> None:
@@ -117,6 +139,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--large", action="store_true", help="include n = 10^8")
     parser.add_argument("--sizes", nargs="*", type=float, help="sizes to run, e.g. 1e5 1e6")
+    parser.add_argument("--engines", nargs="*", choices=list(ENGINES), help="engines to run (default: all available)")
     parser.add_argument("--one", nargs=2, metavar=("ENGINE", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -125,7 +148,11 @@ def main() -> None:
     sizes = [int(size) for size in args.sizes] if args.sizes else [10**5, 10**6, 10**7]
     if args.large:
         sizes.append(10**8)
-    engine_table(sizes)
+    native_built = (ROOT / "native" / "python" / "flint").is_dir()
+    engines = args.engines or [name for name, (_, build) in ENGINES.items() if build != "native" or native_built]
+    if PEER not in engines:
+        engines.append(PEER)
+    engine_table(sizes, engines)
     lookup_table()
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import os
 from collections.abc import Callable
 
 from compute import native
@@ -62,24 +63,31 @@ def pi_digits(places: int, on_phase: PhaseCallback | None = None, threads: int =
         raise ValueError("places must be at least 1")
     report = on_phase or (lambda phase: None)
     flint.ctx.threads = max(1, threads)
-    report("computing")
-    guard = GUARD_BITS
-    for _ in range(MAX_ATTEMPTS):
-        precision = math.ceil(places * math.log2(10)) + guard
-        ball, floor = _pi_ball_and_floor(places, precision)
-        if floor is not None:
-            break
-        guard *= 4
-    else:
-        raise AmbiguousFloor(f"could not pin down place {places} of pi")
-    spot_check = _SpotCheck(ball, precision - guard) if check else None
-    report("converting")
-    # str() of an fmpz is FLINT's subquadratic conversion; Python's int -> str is quadratic.
-    text = str(floor)[1:]
-    if spot_check is not None:
-        report("checking")
-        spot_check.verify()
-    return text
+    proven_bits = math.ceil(places * math.log2(10))
+    # The check needs only the position, so it starts now and runs beside FLINT.
+    spot_check = _SpotCheck(proven_bits) if check else None
+    try:
+        report("computing")
+        guard = GUARD_BITS
+        for _ in range(MAX_ATTEMPTS):
+            ball, floor = _pi_ball_and_floor(places, proven_bits + guard)
+            if floor is not None:
+                break
+            guard *= 4
+        else:
+            raise AmbiguousFloor(f"could not pin down place {places} of pi")
+        if spot_check is not None:
+            spot_check.expect(ball)
+        report("converting")
+        # str() of an fmpz is FLINT's subquadratic conversion; Python's int -> str is quadratic.
+        text = str(floor)[1:]
+        if spot_check is not None:
+            report("checking")
+            spot_check.verify()
+        return text
+    finally:
+        if spot_check is not None:
+            spot_check.close()
 
 
 def _pi_ball_and_floor(places: int, precision: int) -> tuple[flint.arb, flint.fmpz | None]:
@@ -93,28 +101,29 @@ def _pi_ball_and_floor(places: int, precision: int) -> tuple[flint.arb, flint.fm
 
 
 class _SpotCheck:
-    """BBP hex digits just inside the proven binary precision, computed in a
-    second process (numpy releases no GIL that FLINT holds) while we convert."""
+    """BBP hex digits at the end of the proven binary digits, computed in a
+    second, lower-priority process (FLINT holds the GIL) while FLINT works."""
 
     # Below this many hex places the check takes milliseconds: no process needed.
     _IN_PROCESS_BELOW = 200_000
 
-    def __init__(self, ball: flint.arb, proven_bits: int) -> None:
+    def __init__(self, proven_bits: int) -> None:
         self.position = max(0, proven_bits // 4 - CHECK_HEX_DIGITS - 2)
-        scaled = _exact_floor(ball, 4 * (self.position + CHECK_HEX_DIGITS))
-        self.expected = None if scaled is None else format(int(scaled % 16**CHECK_HEX_DIGITS), "06x")
+        self.expected: str | None = None
         self._pool = None
         self._pending = None
         if self.position >= self._IN_PROCESS_BELOW:
-            self._pool = multiprocessing.get_context("fork").Pool(1)
+            self._pool = multiprocessing.get_context("fork").Pool(1, initializer=os.nice, initargs=(0,))
             self._pending = self._pool.apply_async(pi_hex_digits, (self.position, CHECK_HEX_DIGITS))
 
+    def expect(self, ball: flint.arb) -> None:
+        """Read the computed value's hex digits at the checked position."""
+        scaled = _exact_floor(ball, 4 * (self.position + CHECK_HEX_DIGITS))
+        self.expected = None if scaled is None else format(int(scaled % 16**CHECK_HEX_DIGITS), "06x")
+
     def verify(self) -> None:
-        if self._pending is not None and self._pool is not None:
-            with self._pool:
-                found = self._pending.get()
-        else:
-            found = pi_hex_digits(self.position, CHECK_HEX_DIGITS)
+        """Raise CheckFailed unless BBP agrees with the computed value."""
+        found = self._pending.get() if self._pending is not None else pi_hex_digits(self.position, CHECK_HEX_DIGITS)
         if self.expected is None:
             raise CheckFailed(f"hex place {self.position + 1:,} is not pinned down by the computed ball")
         # float64 rounding in BBP may be off by one unit in the last hex digit.
@@ -123,6 +132,12 @@ class _SpotCheck:
             raise CheckFailed(
                 f"BBP says pi has hex digits {found} after place {self.position:,}, the computation {self.expected}"
             )
+
+    def close(self) -> None:
+        """Stop the check's process, finished or not."""
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
 
 
 def _exact_floor(ball: flint.arb, bits: int) -> flint.fmpz | None:

@@ -52,6 +52,10 @@ if [ ! -f "$prefix/lib/pkgconfig/flint.pc" ]; then
     cd "$root"
 fi
 
+# The BBP check's C kernel (compute/bbp.py loads it when present).
+mkdir -p "$root/native/lib"
+gcc -O3 -march=native -shared -fPIC -o "$root/native/lib/libpibbp.so" "$root/compute/bbp_kernel.c"
+
 # python-flint from its source release, linked to that FLINT (rpath: no LD_LIBRARY_PATH needed).
 rm -rf "$root/native/python"
 PKG_CONFIG_PATH="$prefix/lib/pkgconfig" LDFLAGS="-Wl,-rpath,$prefix/lib" \

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import compute.bbp
 import compute.engine
 from compute.bbp import pi_hex_digits
 from compute.digit_store import DigitStore
@@ -32,9 +33,15 @@ def hex_from_decimal_reference(reference_digits: str, position: int, count: int 
     return format(scaled % 16**count, f"0{count}x")
 
 
-@pytest.mark.parametrize("position", [0, 1, 1000, 99_999, 250_000])
-def test_bbp_agrees_with_the_reference(position: int, reference_digits: str) -> None:
-    assert pi_hex_digits(position) == hex_from_decimal_reference(reference_digits, position)
+# The numpy implementation always; the C kernel too when `make native` built it.
+IMPLEMENTATIONS = ["numpy", "kernel"] if compute.bbp.KERNEL_PATH.exists() else ["numpy"]
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+@pytest.mark.parametrize("position", [0, 1, 7, 8, 1000, 99_999, 250_000])
+def test_bbp_agrees_with_the_reference(position: int, implementation: str, reference_digits: str) -> None:
+    found = pi_hex_digits(position, use_kernel=implementation == "kernel")
+    assert found == hex_from_decimal_reference(reference_digits, position)
 
 
 def test_bbp_known_start() -> None:

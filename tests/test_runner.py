@@ -11,7 +11,6 @@ import psutil
 import pytest
 
 import tasks.runner
-
 from tasks.store import CANCELLED
 from tasks.store import DONE
 from tasks.store import RUNNING
@@ -116,3 +115,16 @@ def test_a_smaller_task_waits_for_a_running_computation(
     assert done["digit"] == checkpoints["window_ending_at"]["10000000"][9]
     assert done["places"] is None  # it computed nothing itself
     assert done["finished_at"] >= service.store.get(big)["finished_at"]
+
+
+def test_a_lone_large_task_gets_every_core_and_never_oversubscribes(app: Any) -> None:
+    service = service_of(app)
+    big = service.submit(40_000_000)["id"]
+    wait_for(lambda: running_with_worker(service, big))
+    assert service.runner.threads_in_use() == service.runner.cores
+    second = service.submit(12_345)["id"]
+    time.sleep(1.0)
+    # No core is free, so the second task waits in the queue.
+    assert service.store.get(second)["status"] == "queued"
+    service.cancel(big)
+    wait_for(lambda: service.store.get(second)["status"] == DONE, timeout=30)
