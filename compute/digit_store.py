@@ -98,7 +98,9 @@ class DigitStore:
         handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".pi-digits-", suffix=".tmp")
         try:
             with os.fdopen(handle, "wb") as out:
-                out.write(digits.encode("ascii"))
+                # In chunks: encoding a billion digits at once would copy them all.
+                for start in range(0, len(digits), CHUNK_BYTES):
+                    out.write(digits[start : start + CHUNK_BYTES].encode("ascii"))
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(temporary, self.path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
 
 NATIVE_PYTHON = Path(__file__).resolve().parent.parent / "native" / "python"
@@ -31,6 +32,16 @@ def activate() -> str:
     if "flint" in sys.modules:
         loaded_from = Path(sys.modules["flint"].__file__ or "").resolve()
         return "native" if NATIVE_PYTHON in loaded_from.parents else "portable"
-    if str(NATIVE_PYTHON) not in sys.path:
-        sys.path.insert(0, str(NATIVE_PYTHON))
+    sys.path.insert(0, str(NATIVE_PYTHON))
+    try:
+        import flint  # noqa: F401 - loaded here so that a broken build falls back
+    except ImportError as error:
+        # A half-finished or moved build (its FLINT library gone): use the wheel.
+        sys.path.remove(str(NATIVE_PYTHON))
+        for name in [name for name in sys.modules if name == "flint" or name.startswith("flint.")]:
+            del sys.modules[name]
+        if wanted == "native":
+            raise RuntimeError(f"PI_ENGINE=native, but the native engine does not load: {error}") from error
+        warnings.warn(f"native engine does not load ({error}); using the portable wheel", stacklevel=2)
+        return "portable"
     return "native"
