@@ -19,7 +19,44 @@ static inline uint64_t mont_mul(uint64_t a, uint64_t b, uint64_t q, uint64_t q_n
     return r >= q ? r - q : r;
 }
 
-#define LANES 16
+#define LANES 64
+
+/* Moduli below 2^31 (all of them up to d = 2.6e8, i.e. 10^8 decimal places)
+ * take a 32-bit Montgomery path, R = 2^32: products fit in 64 bits, and the
+ * branch-free lane loop below is simple enough for the compiler to vectorise
+ * (AVX2 / AVX-512 32x32->64 multiplies), several lanes per instruction. */
+static void pow2_mod_lanes32(const uint32_t *e, const uint32_t *q, uint32_t *out) {
+    uint32_t x[LANES], q_neg_inv[LANES], top = 0;
+    for (int i = 0; i < LANES; i++) {
+        uint32_t inv = q[i];
+        for (int n = 0; n < 4; n++) inv *= 2 - q[i] * inv;   /* 6, 12, 24, 48 bits */
+        q_neg_inv[i] = (uint32_t)0 - inv;
+        top |= e[i];
+    }
+    for (int i = 0; i < LANES; i++) {    /* 2^32 mod q, 1 in Montgomery form, without a division */
+        int64_t r = (int64_t)(((uint64_t)1 << 32) - (uint64_t)(4294967296.0 / (double)q[i]) * q[i]);
+        r = r < 0 ? r + q[i] : r;
+        x[i] = (uint32_t)(r >= q[i] ? r - q[i] : r);
+    }
+    int bit = 31;
+    while (bit > 0 && !((top >> bit) & 1)) bit--;
+    for (; bit >= 0; bit--) {
+        for (int i = 0; i < LANES; i++) {
+            uint64_t t = (uint64_t)x[i] * x[i];
+            uint32_t u = (uint32_t)t * q_neg_inv[i];
+            uint32_t y = (uint32_t)((t + (uint64_t)u * q[i]) >> 32);  /* < 2q < 2^32 */
+            y = y >= q[i] ? y - q[i] : y;
+            y <<= (e[i] >> bit) & 1;                                  /* y < 2^31: no overflow */
+            x[i] = y >= q[i] ? y - q[i] : y;
+        }
+    }
+    for (int i = 0; i < LANES; i++) {
+        uint64_t t = x[i];
+        uint32_t u = (uint32_t)t * q_neg_inv[i];
+        uint32_t y = (uint32_t)((t + (uint64_t)u * q[i]) >> 32);
+        out[i] = y >= q[i] ? y - q[i] : y;
+    }
+}
 
 /* Lane i gets 2^e[i] mod q[i] (each q odd and > 1). The lanes step through the
  * exponent bits together: their squarings are independent, so the CPU overlaps
@@ -70,7 +107,19 @@ double bbp_partial_sum(uint64_t d, int j, uint64_t k_begin, uint64_t k_end) {
             exponent[lanes] = 4 * e - 1;
         }
         if (q[lanes] == 1) continue;  /* anything mod 1 is 0 */
-        if (++lanes == LANES || k + 1 == k_end) {
+        if (++lanes == LANES && q[LANES - 1] < ((uint64_t)1 << 31) && exponent[0] < ((uint64_t)1 << 32)) {
+            uint32_t q32[LANES], e32[LANES], p32[LANES];
+            for (int i = 0; i < LANES; i++) {
+                q32[i] = (uint32_t)q[i];
+                e32[i] = (uint32_t)exponent[i];
+            }
+            pow2_mod_lanes32(e32, q32, p32);
+            double batch = 0.0;  /* terms below 1: a double batch sum, error ~1e-16 each */
+            for (int i = 0; i < LANES; i++) batch += (double)p32[i] / (double)q32[i];
+            total += batch;
+            if (total >= 1048576.0L) total -= (long double)(uint64_t)total;
+            lanes = 0;
+        } else if (lanes == LANES || k + 1 == k_end) {
             pow2_mod_lanes(exponent, q, power, lanes);
             for (int i = 0; i < lanes; i++) total += (long double)power[i] / (long double)q[i];
             if (total >= 1048576.0L) total -= (long double)(uint64_t)total;

@@ -113,7 +113,7 @@ class _SpotCheck:
         self._pool = None
         self._pending = None
         if self.position >= self._IN_PROCESS_BELOW:
-            self._pool = multiprocessing.get_context("fork").Pool(1, initializer=os.nice, initargs=(0,))
+            self._pool = multiprocessing.get_context("fork").Pool(1, initializer=os.nice, initargs=(19,))
             self._pending = self._pool.apply_async(pi_hex_digits, (self.position, CHECK_HEX_DIGITS))
 
     def expect(self, ball: flint.arb) -> None:

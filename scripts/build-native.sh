@@ -58,9 +58,10 @@ fi
 mkdir -p "$root/native/lib"
 gcc -O3 -march=native -shared -fPIC -o "$root/native/lib/libpibbp.so" "$root/compute/bbp_kernel.c"
 
-# python-flint from its source release, linked to that FLINT (rpath: no LD_LIBRARY_PATH needed).
+# python-flint from its source release, linked to that FLINT (rpath: no LD_LIBRARY_PATH needed;
+# no wheel cache: a wheel built against another FLINT would be reused).
 rm -rf "$root/native/python"
 PKG_CONFIG_PATH="$prefix/lib/pkgconfig" LDFLAGS="-Wl,-rpath,$prefix/lib" \
-    "$python" -m pip install --quiet --no-binary python-flint --no-deps \
+    "$python" -m pip install --quiet --no-cache-dir --no-binary python-flint --no-deps \
     --target "$root/native/python" "python-flint==$python_flint_version"
 "$python" -c "import sys; sys.path.insert(0, '$root/native/python'); import flint; print('native engine ready: python-flint', flint.__version__, 'on FLINT', flint.__FLINT_VERSION__)"
