@@ -35,3 +35,15 @@ def estimated_seconds(places: int, threads: int = 1, build: str = "portable") ->
         return 0.0
     key = (build, min(threads, 2)) if (build, min(threads, 2)) in _SECONDS_PER_UNIT else (build, 1)
     return _SECONDS_PER_UNIT.get(key, _SECONDS_PER_UNIT[("portable", 1)]) * places * math.log2(places) ** 2
+
+
+# Peak resident memory per place computed, measured with bench/engine.py:
+# 10^8 places peaked at 1.7 GB (FLINT's binary splitting, the decimal string,
+# and the file buffer), so about 17 bytes a place, plus the interpreter.
+_BYTES_PER_PLACE = 17
+_BASE_BYTES = 100 * 2**20
+
+
+def estimated_peak_bytes(places: int) -> int:
+    """A rough estimate of a worker's peak memory for computing ``places`` digits."""
+    return _BASE_BYTES + _BYTES_PER_PLACE * places

@@ -2,8 +2,9 @@
 
 A supervisor thread in the web server polls the task store (and is woken at
 once on submit or cancel). It starts one ``tasks.worker`` process per task,
-oldest first, while fewer than ``workers`` tasks are marked running, whoever
-started them. It kills the process of a task that was cancelled, and puts a
+oldest first, while fewer than ``workers`` tasks are marked running (whoever
+started them), a core is free, and memory is left for what the next task is
+expected to need (compute/planning.py). It kills the process of a task that was cancelled, and puts a
 task whose process died back in the queue (up to MAX_ATTEMPTS times), so a
 killed worker or a restarted server loses nothing.
 """
@@ -20,6 +21,9 @@ from pathlib import Path
 
 import psutil
 
+from compute.digit_store import DigitStore
+from compute.planning import estimated_peak_bytes
+from compute.planning import places_to_compute
 from tasks.store import QUEUED
 from tasks.store import RUNNING
 from tasks.store import TaskStore
@@ -63,6 +67,9 @@ class LocalRunner:
         ]
         self._children: dict[int, subprocess.Popen[bytes]] = {}
         self._threads: dict[int, int] = {}
+        self._memory: dict[int, int] = {}
+        self._digits = DigitStore(digits_dir)
+        self._max_n = max_n
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -122,6 +129,7 @@ class LocalRunner:
                 continue
             del self._children[task_id]
             self._threads.pop(task_id, None)
+            self._memory.pop(task_id, None)
             task = self.store.get(task_id)
             if task is not None and task["status"] == RUNNING:
                 self._recover(task, f"exit code {exit_code}")
@@ -166,6 +174,12 @@ class LocalRunner:
             max(self.store.count_running(), len(self.worker_pids())) < self.workers
             and self.threads_in_use() < self.cores
         ):
+            head = self.store.peek_next()
+            if head is None:
+                return
+            memory = self._memory_needed(int(head["n"]))
+            if self.worker_pids() and memory > self._memory_to_spare():
+                return  # FIFO: the head of the queue waits until memory frees up
             task = self.store.claim_next()
             if task is None:
                 return
@@ -175,6 +189,7 @@ class LocalRunner:
             child = subprocess.Popen(command, cwd=PROJECT_ROOT)
             self._children[task["id"]] = child
             self._threads[task["id"]] = threads
+            self._memory[task["id"]] = self._memory_needed(int(task["n"]))
             self.store.set_worker(task["id"], child.pid)
             threading.Thread(target=self._wake_when_done, args=(child,), daemon=True).start()
 
@@ -186,6 +201,22 @@ class LocalRunner:
         if n >= PARALLEL_FROM_N and self.store.count_with_status(QUEUED) == 0:
             return max(1, free)
         return 1
+
+    def _memory_needed(self, n: int) -> int:
+        if self._digits.covers(n):
+            return 0
+        return estimated_peak_bytes(places_to_compute(n, self._max_n))
+
+    def _memory_to_spare(self) -> int:
+        # What is free now, less what running workers are still expected to take.
+        still_to_grow = 0
+        for task_id, pid in self.worker_pids().items():
+            try:
+                resident = psutil.Process(pid).memory_info().rss
+            except psutil.Error:
+                continue
+            still_to_grow += max(0, self._memory.get(task_id, 0) - resident)
+        return psutil.virtual_memory().available - still_to_grow
 
     def _wake_when_done(self, child: subprocess.Popen[bytes]) -> None:
         # Start the next task the moment a worker exits, not at the next poll.

@@ -143,6 +143,13 @@ class TaskStore:
             row = db.execute(query).first()
         return None if row is None else _row(row)
 
+    def peek_next(self) -> Task | None:
+        """The oldest queued task, left queued."""
+        query = sa.select(tasks).where(tasks.c.status == QUEUED).order_by(tasks.c.id).limit(1)
+        with self.engine.connect() as db:
+            row = db.execute(query).first()
+        return None if row is None else _row(row)
+
     def claim_next(self) -> Task | None:
         """Mark the oldest queued task running and return it (FIFO), or None."""
         while True:

@@ -128,3 +128,21 @@ def test_a_lone_large_task_gets_every_core_and_never_oversubscribes(app: Any) ->
     assert service.store.get(second)["status"] == "queued"
     service.cancel(big)
     wait_for(lambda: service.store.get(second)["status"] == DONE, timeout=30)
+
+
+def test_the_queue_waits_for_memory_the_next_task_needs(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    service = service_of(make_app(START_RUNNER=False))
+    runner = service.runner
+    first = service.submit(40_000_000)["id"]
+    second = service.submit(30_000_000)["id"]
+    available = psutil.virtual_memory().available
+    # Pretend each place costs so much that the second task cannot fit beside the first.
+    monkeypatch.setattr(tasks.runner, "estimated_peak_bytes", lambda places: available // 2 + places)
+    runner.cores = 4
+    runner.start()
+    wait_for(lambda: running_with_worker(service, first))
+    time.sleep(1.0)
+    assert service.store.get(second)["status"] == "queued"
+    service.cancel(first)
+    wait_for(lambda: service.store.get(second)["status"] == "running", timeout=30)
+    service.cancel(second)
