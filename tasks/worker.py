@@ -39,29 +39,28 @@ def run_task(tasks: TaskStore, digits: DigitStore, task_id: int, max_n: int, thr
         return
     n = int(task["n"])
     _wait_for_a_covering_computation(tasks, digits, task_id, n)
-    if not digits.covers(n):
-        places = places_to_compute(n, max_n)
-        estimate = estimated_seconds(places, threads, BUILD)
-
-        def on_phase(phase: str) -> None:
-            name = _ENGINE_PHASES[phase]
-            tasks.report(task_id, name, PHASE_PROGRESS[name], estimate, places)
-
-        try:
-            computed = pi_digits(places, on_phase, threads=threads)
-        except MemoryError:
-            tasks.fail(task_id, f"Not enough memory on the server to compute {places:,} places.")
-            return
-        except CheckFailed as error:
-            tasks.fail(task_id, f"The independent check of the result failed, so nothing was stored: {error}")
-            return
-        tasks.report(task_id, "saving digits", PHASE_PROGRESS["saving digits"], estimate)
-        digits.extend(computed)
-        tasks.finish(task_id, computed[n - 1])
+    known = digits.digit(n)
+    if known is not None:
+        tasks.finish(task_id, known)
         return
-    digit = digits.digit(n)
-    assert digit is not None  # covers(n) said so, and the store only grows
-    tasks.finish(task_id, digit)
+    places = places_to_compute(n, max_n)
+    estimate = estimated_seconds(places, threads, BUILD)
+
+    def on_phase(phase: str) -> None:
+        name = _ENGINE_PHASES[phase]
+        tasks.report(task_id, name, PHASE_PROGRESS[name], estimate, places)
+
+    try:
+        computed = pi_digits(places, on_phase, threads=threads)
+    except MemoryError:
+        tasks.fail(task_id, f"Not enough memory on the server to compute {places:,} places.")
+        return
+    except CheckFailed as error:
+        tasks.fail(task_id, f"The independent check of the result failed, so nothing was stored: {error}")
+        return
+    tasks.report(task_id, "saving digits", PHASE_PROGRESS["saving digits"], estimate)
+    digits.extend(computed)
+    tasks.finish(task_id, computed[n - 1])
 
 
 def _wait_for_a_covering_computation(tasks: TaskStore, digits: DigitStore, task_id: int, n: int) -> None:
