@@ -136,8 +136,8 @@ def test_the_queue_waits_for_memory_the_next_task_needs(make_app: Any, monkeypat
     first = service.submit(40_000_000)["id"]
     second = service.submit(30_000_000)["id"]
     available = psutil.virtual_memory().available
-    # Pretend each place costs so much that the second task cannot fit beside the first.
-    monkeypatch.setattr(tasks.runner, "estimated_peak_bytes", lambda places: available // 2 + places)
+    # Pretend each task needs all the memory there is: the second cannot fit beside the first.
+    monkeypatch.setattr(tasks.runner, "estimated_peak_bytes", lambda places: available + places)
     runner.cores = 4
     runner.start()
     wait_for(lambda: running_with_worker(service, first))
