@@ -29,6 +29,7 @@ BUILD = native.activate()  # before `import flint`: picks the native build if th
 import flint  # noqa: E402
 
 from compute.bbp import pi_hex_digits  # noqa: E402
+from compute.processes import background_helper  # noqa: E402
 
 # Extra binary places beyond the n decimal places asked for: enough that the
 # ball is far narrower than one unit in the n-th place, so the floor is unique.
@@ -113,7 +114,10 @@ class _SpotCheck:
         self._pool = None
         self._pending = None
         if self.position >= self._IN_PROCESS_BELOW:
-            self._pool = multiprocessing.get_context("fork").Pool(1, initializer=os.nice, initargs=(19,))
+            # Lowest priority: it runs in the time FLINT's threads leave idle. It
+            # dies with its worker, so a cancelled task leaves nothing running.
+            helper_setup = (os.getpid(),)
+            self._pool = multiprocessing.get_context("fork").Pool(1, background_helper, helper_setup)
             self._pending = self._pool.apply_async(pi_hex_digits, (self.position, CHECK_HEX_DIGITS))
 
     def expect(self, ball: flint.arb) -> None:

@@ -8,9 +8,6 @@ given back to the system when the task ends. Workers import no Dash or Flask.
 from __future__ import annotations
 
 import argparse
-import ctypes
-import os
-import signal
 import sys
 import time
 import traceback
@@ -21,6 +18,7 @@ from compute.engine import CheckFailed
 from compute.engine import pi_digits
 from compute.planning import estimated_seconds
 from compute.planning import places_to_compute
+from compute.processes import die_with_parent
 from tasks.store import RUNNING
 from tasks.store import TaskStore
 from tasks.store import connect
@@ -75,16 +73,6 @@ def _wait_for_a_covering_computation(tasks: TaskStore, digits: DigitStore, task_
         time.sleep(WAIT_POLL_SECONDS)
 
 
-def _die_with_parent(parent_pid: int) -> None:
-    # If the server is killed, its workers must not live on as orphans that
-    # nobody counts: the restarted server requeues their tasks instead.
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent_pid:
-        os._exit(1)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the worker process."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -95,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parent", type=int, required=True)
     parser.add_argument("task_id", type=int)
     args = parser.parse_args(argv)
-    _die_with_parent(args.parent)
+    # If the server is killed, its workers must not live on as orphans that
+    # nobody counts: the restarted server requeues their tasks instead.
+    die_with_parent(args.parent)
     tasks = TaskStore(connect(args.database_url))
     try:
         run_task(tasks, DigitStore(args.digits_dir), args.task_id, args.max_n, args.threads)

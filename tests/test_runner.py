@@ -48,6 +48,13 @@ def test_burst_of_fifty_tasks_runs_two_at_a_time_in_order(app: Any, reference_di
     assert [task["id"] for task in sorted(tasks, key=lambda task: task["started_at"])] == submitted
 
 
+def is_alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def running_with_worker(service: Any, task_id: int) -> int | None:
     task = service.store.get(task_id)
     return task["worker_pid"] if task["status"] == RUNNING else None
@@ -55,12 +62,15 @@ def running_with_worker(service: Any, task_id: int) -> int | None:
 
 def test_cancel_stops_a_running_task_and_the_queue_moves_on(make_app: Any) -> None:
     service = service_of(make_app(WORKERS=1))
-    big = service.submit(50_000_000)["id"]
+    # Large enough that its BBP check would run on for many seconds if orphaned.
+    big = service.submit(300_000_000)["id"]
     small = service.submit(1000)["id"]
     pid = wait_for(lambda: running_with_worker(service, big))
-    time.sleep(0.5)  # well inside the computation
+    # Well inside the computation, with its BBP check process going beside it.
+    helpers = wait_for(lambda: psutil.Process(pid).children(recursive=True), timeout=10)
     service.cancel(big)
-    wait_for(lambda: not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE, timeout=10)
+    for process in [psutil.Process(pid), *helpers]:
+        wait_for(lambda process=process: not is_alive(process), timeout=5)
     assert service.store.get(big)["status"] == CANCELLED
     wait_for(lambda: service.store.get(small)["status"] == DONE, timeout=30)
     assert service.store.get(big)["status"] == CANCELLED  # its worker never wrote a result
