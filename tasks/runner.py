@@ -132,7 +132,8 @@ class LocalRunner:
             self._memory.pop(task_id, None)
             task = self.store.get(task_id)
             if task is not None and task["status"] == RUNNING:
-                self._recover(task, f"exit code {exit_code}")
+                why = f"killed by signal {-exit_code}" if exit_code < 0 else f"exit code {exit_code}"
+                self._recover(task, why)
 
     def _kill_cancelled_workers(self) -> None:
         if not self._children:
