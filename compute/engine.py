@@ -21,6 +21,8 @@ import math
 import multiprocessing
 import os
 from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from compute import native
 
@@ -91,14 +93,21 @@ def pi_digits(places: int, on_phase: PhaseCallback | None = None, threads: int =
             spot_check.close()
 
 
-def _pi_ball_and_floor(places: int, precision: int) -> tuple[flint.arb, flint.fmpz | None]:
+@contextmanager
+def _working_precision(bits: int) -> Iterator[None]:
+    # FLINT's precision is global to the process: set it for one step only.
     old_precision = flint.ctx.prec
+    flint.ctx.prec = bits
     try:
-        flint.ctx.prec = precision
-        ball = flint.arb.pi()
-        return ball, (ball * flint.fmpz(10) ** places).floor().unique_fmpz()
+        yield
     finally:
         flint.ctx.prec = old_precision
+
+
+def _pi_ball_and_floor(places: int, precision: int) -> tuple[flint.arb, flint.fmpz | None]:
+    with _working_precision(precision):
+        ball = flint.arb.pi()
+        return ball, (ball * flint.fmpz(10) ** places).floor().unique_fmpz()
 
 
 class _SpotCheck:
@@ -123,7 +132,7 @@ class _SpotCheck:
     def expect(self, ball: flint.arb) -> None:
         """Read the computed value's hex digits at the checked position."""
         scaled = _exact_floor(ball, 4 * (self.position + CHECK_HEX_DIGITS))
-        self.expected = None if scaled is None else format(int(scaled % 16**CHECK_HEX_DIGITS), "06x")
+        self.expected = None if scaled is None else format(int(scaled % 16**CHECK_HEX_DIGITS), f"0{CHECK_HEX_DIGITS}x")
 
     def verify(self) -> None:
         """Raise CheckFailed unless BBP agrees with the computed value."""
@@ -145,9 +154,5 @@ class _SpotCheck:
 
 
 def _exact_floor(ball: flint.arb, bits: int) -> flint.fmpz | None:
-    old_precision = flint.ctx.prec
-    try:
-        flint.ctx.prec = max(old_precision, bits + 64)
+    with _working_precision(max(flint.ctx.prec, bits + 64)):
         return (ball * flint.fmpz(2) ** bits).floor().unique_fmpz()
-    finally:
-        flint.ctx.prec = old_precision
