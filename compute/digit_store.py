@@ -85,6 +85,9 @@ class DigitStore:
         this checks only that it agrees with what is already stored.
         """
         with self._locked():
+            # Holding the lock, any temporary file is one a killed writer left.
+            for abandoned in self.folder.glob(".pi-digits-*.tmp"):
+                abandoned.unlink(missing_ok=True)
             current = len(self)
             if len(digits) <= current:
                 return False

@@ -68,3 +68,11 @@ def test_an_interrupted_write_leaves_the_old_prefix(
         store.extend(reference_digits[:1000])
     assert store.read(1, 1000) == reference_digits[:100]
     assert [path.name for path in store.folder.iterdir() if path.suffix == ".tmp"] == []
+
+
+def test_a_killed_writers_temporary_file_is_cleaned_up(store: DigitStore, reference_digits: str) -> None:
+    left_behind = store.folder / ".pi-digits-killed.tmp"
+    left_behind.write_text(reference_digits[:50])
+    store.extend(reference_digits[:100])
+    assert not left_behind.exists()
+    assert store.read(1, 100) == reference_digits[:100]
