@@ -142,6 +142,12 @@ def digits() -> flask.Response:
     return flask.jsonify(start=start, count=len(text), digits=text, stored=stored)
 
 
+@blueprint.route("/<path:unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def not_an_endpoint(unknown: str) -> tuple[flask.Response, int]:
+    """JSON 404 for any other /api address (the pages' catch-all would answer HTML)."""
+    return flask.jsonify(error=f"There is no API endpoint /api/{unknown}; see the README."), 404
+
+
 def _int_arg(name: str, default: int, lowest: int, highest: int | None) -> int:
     raw = flask.request.args.get(name)
     if raw is None or raw == "":

@@ -114,3 +114,9 @@ def test_engine_says_which_build_computes(client: Any) -> None:
     assert body["build"] in {"native", "portable"}
     assert body["build"] in body["name"] and "FLINT" in body["name"]
     assert body["max_n"] == 1_000_000_000 and body["workers"] == 2
+
+
+def test_unknown_api_address_is_a_json_404(client: Any) -> None:
+    response = client.get("/api/nothing/here")
+    assert response.status_code == 404 and "no API endpoint" in response.get_json()["error"]
+    assert client.put("/api/tasks/1/nothing", json={}).status_code == 404
