@@ -24,7 +24,7 @@ bench: $(VENV)/installed-dev
 	$(BIN)/python bench/engine.py
 
 # FLINT built for this CPU, python-flint against it, and the BBP kernel, all
-# inside native/ (about 15 minutes on 2 cores). The app uses it when present.
+# inside native/ (about 5 minutes on 2 cores). The app uses it when present.
 native: $(VENV)/installed
 	scripts/build-native.sh
 
