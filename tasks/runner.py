@@ -4,9 +4,9 @@ A supervisor thread in the web server polls the task store (and is woken at
 once on submit or cancel). It starts one ``tasks.worker`` process per task,
 oldest first, while fewer than ``workers`` tasks are marked running (whoever
 started them), a core is free, and memory is left for what the next task is
-expected to need (compute/planning.py). It kills the process of a task that was cancelled, and puts a
-task whose process died back in the queue (up to MAX_ATTEMPTS times), so a
-killed worker or a restarted server loses nothing.
+expected to need (compute/planning.py). It kills the process of a task that
+was cancelled, and puts a task whose process died back in the queue (up to
+MAX_ATTEMPTS times), so a killed worker or a restarted server loses nothing.
 """
 
 from __future__ import annotations
@@ -190,7 +190,8 @@ class LocalRunner:
             child = subprocess.Popen(command, cwd=PROJECT_ROOT)
             self._children[task["id"]] = child
             self._threads[task["id"]] = threads
-            self._memory[task["id"]] = self._memory_needed(int(task["n"]))
+            # Normally the head we measured; another runner may have taken it first.
+            self._memory[task["id"]] = memory if task["id"] == head["id"] else self._memory_needed(int(task["n"]))
             self.store.set_worker(task["id"], child.pid)
             threading.Thread(target=self._wake_when_done, args=(child,), daemon=True).start()
 

@@ -92,9 +92,7 @@ class TaskStore:
 
     def get(self, task_id: int) -> Task | None:
         """The task with this id, or None."""
-        with self.engine.connect() as db:
-            row = db.execute(sa.select(tasks).where(tasks.c.id == task_id)).first()
-        return None if row is None else _row(row)
+        return self._first(sa.select(tasks).where(tasks.c.id == task_id))
 
     def page(self, limit: int, offset: int = 0) -> list[Task]:
         """Tasks newest first."""
@@ -137,18 +135,12 @@ class TaskStore:
             sa.select(tasks)
             .where(tasks.c.status == RUNNING, tasks.c.places >= places, tasks.c.id != other_than)
             .order_by(tasks.c.id)
-            .limit(1)
         )
-        with self.engine.connect() as db:
-            row = db.execute(query).first()
-        return None if row is None else _row(row)
+        return self._first(query)
 
     def peek_next(self) -> Task | None:
         """The oldest queued task, left queued."""
-        query = sa.select(tasks).where(tasks.c.status == QUEUED).order_by(tasks.c.id).limit(1)
-        with self.engine.connect() as db:
-            row = db.execute(query).first()
-        return None if row is None else _row(row)
+        return self._first(sa.select(tasks).where(tasks.c.status == QUEUED).order_by(tasks.c.id))
 
     def claim_next(self) -> Task | None:
         """Mark the oldest queued task running and return it (FIFO), or None."""
@@ -217,6 +209,11 @@ class TaskStore:
     def cancel(self, task_id: int) -> bool:
         """Cancel a queued or running task; False if it had already finished."""
         return self._update(task_id, (QUEUED, RUNNING), status=CANCELLED, phase=None, finished_at=time.time())
+
+    def _first(self, query: sa.Select[Any]) -> Task | None:
+        with self.engine.connect() as db:
+            row = db.execute(query.limit(1)).first()
+        return None if row is None else _row(row)
 
     def _update(self, task_id: int, statuses: tuple[str, ...], **values: Any) -> bool:
         values["updated_at"] = time.time()
