@@ -58,6 +58,11 @@ fi
 mkdir -p "$root/native/lib"
 gcc -O3 -march=native -shared -fPIC -o "$root/native/lib/libpibbp.so" "$root/compute/bbp_kernel.c"
 
+# The engine's C path (compute/native_pi.py loads it), linked to that FLINT;
+# $ORIGIN keeps the link valid if the project folder moves.
+gcc -O2 -Wall -shared -fPIC -o "$root/native/lib/libpinative.so" "$root/compute/pi_native.c" \
+    -I"$prefix/include" -L"$prefix/lib" -Wl,-rpath,'$ORIGIN/../flint/lib' -lflint -lgmp -lpthread -lm
+
 # python-flint from its source release, linked to that FLINT (rpath: no LD_LIBRARY_PATH needed;
 # no wheel cache: a wheel built against another FLINT would be reused).
 rm -rf "$root/native/python"

@@ -1,0 +1,97 @@
+"""The native engine's C path (compute/pi_native.c), loaded when `make native` built it.
+
+One call computes pi, proves the floor of pi * 10**n, and writes the digits
+straight into a buffer: the series is split into one block per thread, and no
+Python object holds the big numbers (see the C file for why this is faster
+than python-flint's arb.pi on the same FLINT).
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Callable
+from pathlib import Path
+
+LIBRARY_PATH = Path(__file__).resolve().parent.parent / "native" / "lib" / "libpinative.so"
+
+_OK, _AMBIGUOUS = 0, 1
+_PHASES = {1: "converting"}  # 0, "computing", the caller has already reported
+_PhaseFunction = ctypes.CFUNCTYPE(None, ctypes.c_int)
+
+
+_LIBRARY: ctypes.CDLL | None = None
+
+
+def load() -> bool:
+    """Load the C path; False if it is not built or does not load.
+
+    Only for the native build: the library links the native FLINT, which must
+    not be loaded beside the wheel's.
+    """
+    global _LIBRARY
+    if _LIBRARY is None and LIBRARY_PATH.exists():
+        try:
+            _LIBRARY = _declare(ctypes.CDLL(str(LIBRARY_PATH)))
+        except OSError:
+            return False  # built against a FLINT that is gone: the caller falls back
+    return _LIBRARY is not None
+
+
+def _declare(library: ctypes.CDLL) -> ctypes.CDLL:
+    library.pi_native_digits.restype = ctypes.c_int
+    library.pi_native_digits.argtypes = [
+        ctypes.c_int64,  # places
+        ctypes.c_int64,  # precision in bits
+        ctypes.c_int,  # threads
+        ctypes.c_int64,  # hex position
+        ctypes.c_int,  # hex count
+        ctypes.c_void_p,  # digits out
+        ctypes.c_char_p,  # hex out
+        _PhaseFunction,
+        ctypes.POINTER(ctypes.c_double),  # seconds out
+    ]
+    return library
+
+
+class NativeResult:
+    """What one call returns: the digits, the hex digits for the BBP check, timings."""
+
+    def __init__(self, digits: str | None, hex_digits: str | None, seconds: dict[str, float]) -> None:
+        self.digits = digits  # None: the ball straddles an integer, retry with more precision
+        self.hex_digits = hex_digits  # None: the ball does not pin them down
+        self.seconds = seconds
+
+
+def pi_digits_at(
+    places: int,
+    precision: int,
+    threads: int,
+    hex_position: int,
+    hex_count: int,
+    on_phase: Callable[[str], None],
+) -> NativeResult:
+    """The first ``places`` decimal places of pi computed at ``precision`` bits.
+
+    Also the hex digits at places ``hex_position + 1 ..`` of the same ball.
+    """
+    if not load():
+        raise RuntimeError("the native engine's C path is not built: run `make native`")
+    assert _LIBRARY is not None
+    # A bytearray the C code writes into: the digits are copied once, into the str.
+    digits = bytearray(places + 3)
+    address = ctypes.addressof((ctypes.c_char * len(digits)).from_buffer(digits))
+    hex_digits = ctypes.create_string_buffer(hex_count + 1)
+    seconds = (ctypes.c_double * 4)()
+    callback = _PhaseFunction(lambda phase: on_phase(_PHASES[phase]) if phase in _PHASES else None)
+    status = _LIBRARY.pi_native_digits(
+        places, precision, max(1, threads), hex_position, hex_count, address, hex_digits, callback, seconds
+    )
+    if status not in (_OK, _AMBIGUOUS):
+        raise ValueError(f"pi_native_digits refused its arguments (status {status})")
+    timings = dict(zip(("series", "division and root", "scaling and floor", "conversion"), seconds, strict=True))
+    if status == _AMBIGUOUS:
+        return NativeResult(None, None, timings)
+    if digits[0:1] != b"3" or digits[places + 1] != 0 or digits.find(0, 1, places + 1) != -1:
+        raise ArithmeticError(f"pi_native_digits wrote something other than 3 and {places:,} places")
+    text = str(memoryview(digits)[1 : places + 1], "ascii")
+    return NativeResult(text, hex_digits.value.decode("ascii") or None, timings)
