@@ -3,6 +3,7 @@
     python bench/engine.py                # n = 10^5, 10^6, 10^7
     python bench/engine.py --large        # and 10^8 (minutes)
     python bench/engine.py --sizes 1e6    # just these
+    python bench/engine.py --large --repeat 3   # median of 3 rounds
 
 Prints a table: wall seconds, peak memory (max RSS of the process), and the
 ratio to python-flint's arb.pi on one thread (the portable wheel) measured in
@@ -104,16 +105,27 @@ def measure(engine: str, places: int) -> tuple[float, float, str]:
     return float(output[0]), usage.ru_maxrss / 1024, output[1]
 
 
-def engine_table(sizes: list[int], engines: list[str]) -> None:
-    print(f"{'engine':<15} {'n':>12} {'seconds':>9} {'peak MiB':>9} {'vs ' + PEER:>13}  digits")
+def engine_table(sizes: list[int], engines: list[str], repeat: int = 1) -> None:
+    label = "seconds" if repeat == 1 else f"median/{repeat}"
+    print(f"{'engine':<15} {'n':>12} {label:>9} {'peak MiB':>9} {'vs ' + PEER:>13}  digits")
     for places in sizes:
-        results = {engine: measure(engine, places) for engine in engines}
+        # Rounds of every engine in turn, so a slow spell on a shared machine
+        # hits all of them alike; each engine's median round is reported.
+        rounds = [{engine: measure(engine, places) for engine in engines} for _ in range(repeat)]
+        results = {engine: _median_round([one[engine] for one in rounds]) for engine in engines}
         peer_seconds = results[PEER][0]
         digests = {digest for _, _, digest in results.values() if digest != "failed"}
         for engine, (seconds, peak, digest) in results.items():
             agree = "agree" if len(digests) == 1 and digest != "failed" else digest[:12]
             ratio = peer_seconds / seconds if seconds == seconds and seconds > 0 else float("nan")
             print(f"{engine:<15} {places:>12,} {seconds:>9.3f} {peak:>9.0f} {ratio:>12.2f}x  {agree}")
+
+
+def _median_round(runs: list[tuple[float, float, str]]) -> tuple[float, float, str]:
+    """The run with the median time; a failed run makes the whole result failed."""
+    if any(digest == "failed" for _, _, digest in runs):
+        return float("nan"), float("nan"), "failed"
+    return sorted(runs)[(len(runs) - 1) // 2]
 
 
 def lookup_table(stored: int = 1_000_000, lookups: int = 10_000) -> None:
@@ -140,6 +152,7 @@ def main() -> None:
     parser.add_argument("--large", action="store_true", help="include n = 10^8")
     parser.add_argument("--sizes", nargs="*", type=float, help="sizes to run, e.g. 1e5 1e6")
     parser.add_argument("--engines", nargs="*", choices=list(ENGINES), help="engines to run (default: all available)")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds per size; the median is reported")
     parser.add_argument("--one", nargs=2, metavar=("ENGINE", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -152,7 +165,7 @@ def main() -> None:
     engines = args.engines or [name for name, (_, build) in ENGINES.items() if build != "native" or native_built]
     if PEER not in engines:
         engines.append(PEER)
-    engine_table(sizes, engines)
+    engine_table(sizes, engines, max(1, args.repeat))
     lookup_table()
 
 

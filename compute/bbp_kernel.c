@@ -1,13 +1,16 @@
-/* The BBP series sums of compute/bbp.py in C, for `make native`.
+/* The series sums of compute/bbp.py in C, for `make native`.
  *
- * frac(sum_{k=0..d} 16^(d-k) / (8k+j)) for one j in {1, 4, 5, 6} over a range
- * of k. Every modulus is made odd (8k+4 = 4(2k+1), 8k+6 = 2(4k+3), so the
- * factors of two move into the exponent), which allows Montgomery arithmetic
- * modulo q < 2^63 with R = 2^64: a power of two costs one Montgomery squaring
- * per exponent bit and a shift for each set bit, with no division. Sums are
- * kept in long double (64-bit mantissa) so a billion terms lose no hex digit.
+ * frac(sum_n (-1)^n 2^(shift - 10n) / (a n + b)) over a range of n: one of the
+ * seven series of Bellard's formula. Every modulus a n + b is odd, which allows
+ * Montgomery arithmetic: a power of two costs one Montgomery squaring per
+ * exponent bit and a shift for each set bit, with no division. Sums are kept
+ * in long double (64-bit mantissa) so billions of terms lose no hex digit.
  */
+#include <math.h>
 #include <stdint.h>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 typedef unsigned __int128 u128;
 
@@ -21,10 +24,24 @@ static inline uint64_t mont_mul(uint64_t a, uint64_t b, uint64_t q, uint64_t q_n
 
 #define LANES 64
 
-/* Moduli below 2^31 (all of them up to d = 2.6e8, i.e. 10^8 decimal places)
- * take a 32-bit Montgomery path, R = 2^32: products fit in 64 bits, and the
- * branch-free lane loop below is simple enough for the compiler to vectorise
- * (AVX2 / AVX-512 32x32->64 multiplies), several lanes per instruction. */
+#if defined(__AVX512F__)
+/* (t + m) / 2^32 for t, m < 2^64 whose low halves add up to 0 mod 2^32, as in
+ * Montgomery reduction: without the sum, which could overflow for q >= 2^31.
+ * The low halves carry 1 unless t's is 0 (then m's is 0 too). */
+static inline __m512i montgomery_high(__m512i t, __m512i m) {
+    __m512i high = _mm512_add_epi64(_mm512_srli_epi64(t, 32), _mm512_srli_epi64(m, 32));
+    __mmask8 carry = _mm512_test_epi64_mask(t, _mm512_set1_epi64(0xffffffff));
+    return _mm512_mask_add_epi64(high, carry, high, _mm512_set1_epi64(1));
+}
+#define LANES32_BELOW ((uint64_t)1 << 32)
+#else
+#define LANES32_BELOW ((uint64_t)1 << 31)
+#endif
+
+/* Moduli below LANES32_BELOW (all of them up to 10^9 decimal places with
+ * AVX-512) take a 32-bit Montgomery path, R = 2^32, several lanes per
+ * instruction: written out for AVX-512, and simple enough for the compiler to
+ * vectorise otherwise. */
 static void pow2_mod_lanes32(const uint32_t *e, const uint32_t *q, uint32_t *out) {
     uint32_t x[LANES], q_neg_inv[LANES], top = 0;
     for (int i = 0; i < LANES; i++) {
@@ -38,6 +55,39 @@ static void pow2_mod_lanes32(const uint32_t *e, const uint32_t *q, uint32_t *out
         r = r < 0 ? r + q[i] : r;
         x[i] = (uint32_t)(r >= q[i] ? r - q[i] : r);
     }
+#if defined(__AVX512F__)
+    /* The same steps on 8 lanes of 64 bits at a time, written out because GCC
+     * widens the 32x32 products to full 64x64 multiplies (vpmullq, three uops)
+     * instead of vpmuludq; the 8 vectors are interleaved so their dependent
+     * multiplications overlap. */
+    __m512i xv[LANES / 8], qv[LANES / 8], ninv[LANES / 8], ev[LANES / 8];
+    for (int v = 0; v < LANES / 8; v++) {
+        xv[v] = _mm512_cvtepu32_epi64(_mm256_loadu_si256((const __m256i *)(x + 8 * v)));
+        qv[v] = _mm512_cvtepu32_epi64(_mm256_loadu_si256((const __m256i *)(q + 8 * v)));
+        ninv[v] = _mm512_cvtepu32_epi64(_mm256_loadu_si256((const __m256i *)(q_neg_inv + 8 * v)));
+        ev[v] = _mm512_cvtepu32_epi64(_mm256_loadu_si256((const __m256i *)(e + 8 * v)));
+    }
+    const __m512i one = _mm512_set1_epi64(1);
+    int bit = 31;
+    while (bit > 0 && !((top >> bit) & 1)) bit--;
+    for (; bit >= 0; bit--) {
+        __m512i shift = _mm512_set1_epi64(bit);
+        for (int v = 0; v < LANES / 8; v++) {
+            __m512i t = _mm512_mul_epu32(xv[v], xv[v]);
+            __m512i u = _mm512_mul_epu32(t, ninv[v]);      /* its low 32 bits are u */
+            __m512i y = montgomery_high(t, _mm512_mul_epu32(u, qv[v]));
+            y = _mm512_min_epu64(y, _mm512_sub_epi64(y, qv[v]));  /* y - q wraps when y < q */
+            y = _mm512_sllv_epi64(y, _mm512_and_si512(_mm512_srlv_epi64(ev[v], shift), one));
+            xv[v] = _mm512_min_epu64(y, _mm512_sub_epi64(y, qv[v]));
+        }
+    }
+    for (int v = 0; v < LANES / 8; v++) {
+        __m512i u = _mm512_mul_epu32(xv[v], ninv[v]);
+        __m512i y = montgomery_high(xv[v], _mm512_mul_epu32(u, qv[v]));
+        y = _mm512_min_epu64(y, _mm512_sub_epi64(y, qv[v]));
+        _mm256_storeu_si256((__m256i *)(out + 8 * v), _mm512_cvtepi64_epi32(y));
+    }
+#else
     int bit = 31;
     while (bit > 0 && !((top >> bit) & 1)) bit--;
     for (; bit >= 0; bit--) {
@@ -56,6 +106,7 @@ static void pow2_mod_lanes32(const uint32_t *e, const uint32_t *q, uint32_t *out
         uint32_t y = (uint32_t)((t + (uint64_t)u * q[i]) >> 32);
         out[i] = y >= q[i] ? y - q[i] : y;
     }
+#endif
 }
 
 /* Lane i gets 2^e[i] mod q[i] (each q odd and > 1). The lanes step through the
@@ -85,50 +136,45 @@ static void pow2_mod_lanes(const uint64_t *e, const uint64_t *q, uint64_t *out, 
     for (int i = 0; i < lanes; i++) out[i] = mont_mul(x[i], 1, q[i], q_neg_inv[i]);
 }
 
-/* frac(sum_{k=k_begin..k_end-1, k<=d} 16^(d-k) / (8k+j)) */
-double bbp_partial_sum(uint64_t d, int j, uint64_t k_begin, uint64_t k_end) {
+/* The sum of sign[i] * (2^e[i] mod q[i]) / q[i] over `lanes` lanes (q rising, e falling). */
+static long double batch_sum(const uint64_t *q, const uint64_t *e, const double *sign, int lanes) {
+    if (lanes == LANES && q[LANES - 1] < LANES32_BELOW && e[0] < ((uint64_t)1 << 32)) {
+        uint32_t q32[LANES], e32[LANES], p32[LANES];
+        for (int i = 0; i < LANES; i++) {
+            q32[i] = (uint32_t)q[i];
+            e32[i] = (uint32_t)e[i];
+        }
+        pow2_mod_lanes32(e32, q32, p32);
+        double batch = 0.0;  /* terms below 1: a double batch sum, error ~1e-16 each */
+        for (int i = 0; i < LANES; i++) batch += sign[i] * (double)p32[i] / (double)q32[i];
+        return batch;
+    }
+    uint64_t power[LANES];
+    long double batch = 0.0L;
+    pow2_mod_lanes(e, q, power, lanes);
+    for (int i = 0; i < lanes; i++) batch += sign[i] * (long double)power[i] / (long double)q[i];
+    return batch;
+}
+
+/* frac(sum (-1)^n 2^(shift - 10n) / (a n + b)) over n_begin <= n < n_end with
+ * 10n <= shift (the terms where the power of two is an integer). */
+double bellard_partial_sum(uint64_t shift, uint64_t a, uint64_t b, uint64_t n_begin, uint64_t n_end) {
     long double total = 0.0L;
-    uint64_t q[LANES], exponent[LANES], power[LANES];
+    uint64_t q[LANES], exponent[LANES];
+    double sign[LANES];
     int lanes = 0;
-    if (k_end > d + 1) k_end = d + 1;
-    for (uint64_t k = k_begin; k < k_end; k++) {
-        uint64_t e = d - k;
-        if (j == 1 || j == 5) {
-            q[lanes] = 8 * k + j;
-            exponent[lanes] = 4 * e;
-        } else if (e == 0) {          /* 16^0 / (8k+j): the factor of two cannot move */
-            total += 1.0L / (long double)(8 * k + j);
-            continue;
-        } else if (j == 4) {
-            q[lanes] = 2 * k + 1;
-            exponent[lanes] = 4 * e - 2;
-        } else {                      /* j == 6 */
-            q[lanes] = 4 * k + 3;
-            exponent[lanes] = 4 * e - 1;
-        }
+    if (n_end > shift / 10 + 1) n_end = shift / 10 + 1;
+    for (uint64_t n = n_begin; n < n_end; n++) {
+        q[lanes] = a * n + b;
         if (q[lanes] == 1) continue;  /* anything mod 1 is 0 */
-        if (++lanes == LANES && q[LANES - 1] < ((uint64_t)1 << 31) && exponent[0] < ((uint64_t)1 << 32)) {
-            uint32_t q32[LANES], e32[LANES], p32[LANES];
-            for (int i = 0; i < LANES; i++) {
-                q32[i] = (uint32_t)q[i];
-                e32[i] = (uint32_t)exponent[i];
-            }
-            pow2_mod_lanes32(e32, q32, p32);
-            double batch = 0.0;  /* terms below 1: a double batch sum, error ~1e-16 each */
-            for (int i = 0; i < LANES; i++) batch += (double)p32[i] / (double)q32[i];
-            total += batch;
-            if (total >= 1048576.0L) total -= (long double)(uint64_t)total;
-            lanes = 0;
-        } else if (lanes == LANES || k + 1 == k_end) {
-            pow2_mod_lanes(exponent, q, power, lanes);
-            for (int i = 0; i < lanes; i++) total += (long double)power[i] / (long double)q[i];
-            if (total >= 1048576.0L) total -= (long double)(uint64_t)total;
+        exponent[lanes] = shift - 10 * n;
+        sign[lanes] = (n & 1) ? -1.0 : 1.0;
+        if (++lanes == LANES) {
+            total += batch_sum(q, exponent, sign, lanes);
+            if (total >= 1048576.0L || total <= -1048576.0L) total -= floorl(total);
             lanes = 0;
         }
     }
-    if (lanes) {
-        pow2_mod_lanes(exponent, q, power, lanes);
-        for (int i = 0; i < lanes; i++) total += (long double)power[i] / (long double)q[i];
-    }
-    return (double)(total - (long double)(uint64_t)total);
+    if (lanes) total += batch_sum(q, exponent, sign, lanes);
+    return (double)(total - floorl(total));
 }

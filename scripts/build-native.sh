@@ -56,7 +56,7 @@ fi
 
 # The BBP check's C kernel (compute/bbp.py loads it when present).
 mkdir -p "$root/native/lib"
-gcc -O3 -march=native -shared -fPIC -o "$root/native/lib/libpibbp.so" "$root/compute/bbp_kernel.c"
+gcc -O3 -march=native -Wall -shared -fPIC -o "$root/native/lib/libpibbp.so" "$root/compute/bbp_kernel.c" -lm
 
 # The engine's C path (compute/native_pi.py loads it), linked to that FLINT;
 # $ORIGIN keeps the link valid if the project folder moves.
