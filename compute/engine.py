@@ -45,7 +45,8 @@ USES_C_PATH = BUILD == "native" and native_pi.load()
 _ROUTE = "Chudnovsky in C (pi_native.c)" if USES_C_PATH else f"python-flint {flint.__version__}"
 ENGINE_NAME = f"{BUILD} {_ROUTE} on FLINT {flint.__FLINT_VERSION__}"
 
-PhaseCallback = Callable[[str], None]
+# Called with a phase and the share of it done (0.0 as it starts).
+PhaseCallback = Callable[[str, float], None]
 
 
 class AmbiguousFloor(ArithmeticError):
@@ -62,24 +63,26 @@ def pi_digits(places: int, on_phase: PhaseCallback | None = None, threads: int =
     ``pi_digits(6) == "141592"``: place 1 is "1", place 6 is "2".
 
     :param places: how many places after the decimal point, at least 1.
-    :param on_phase: called with "computing", "converting" and "checking" as each starts.
+    :param on_phase: called with a phase and the share of it done. The C path
+        reports "series" (with the share of terms summed, every second), "final"
+        (division and square root), "converting" and "checking"; python-flint,
+        whose pi is one call, "computing", "converting" and "checking".
     :param threads: threads FLINT may use for this computation.
     :param check: run the independent BBP spot check (raises CheckFailed).
     """
     if places < 1:
         raise ValueError("places must be at least 1")
-    report = on_phase or (lambda phase: None)
+    report = on_phase or (lambda phase, done: None)
     proven_bits = math.ceil(places * math.log2(10))
     # The check needs only the position, so it starts now and runs beside FLINT.
     spot_check = _SpotCheck(proven_bits) if check else None
     try:
-        report("computing")
         compute = _digits_in_c if USES_C_PATH else _digits_with_python_flint
         position = spot_check.position if spot_check is not None else 0
         text, hex_digits = compute(places, proven_bits, max(1, threads), position, report)
         if spot_check is not None:
             spot_check.expected = hex_digits
-            report("checking")
+            report("checking", 0.0)
             spot_check.verify()
         return text
     finally:
@@ -103,6 +106,7 @@ def _digits_with_python_flint(
     places: int, proven_bits: int, threads: int, hex_position: int, report: PhaseCallback
 ) -> tuple[str, str | None]:
     flint.ctx.threads = threads
+    report("computing", 0.0)
     guard = GUARD_BITS
     for _ in range(MAX_ATTEMPTS):
         ball, floor = _pi_ball_and_floor(places, proven_bits + guard)
@@ -113,7 +117,7 @@ def _digits_with_python_flint(
         raise AmbiguousFloor(f"could not pin down place {places} of pi")
     scaled = _exact_floor(ball, 4 * (hex_position + CHECK_HEX_DIGITS))
     hex_digits = None if scaled is None else format(int(scaled % 16**CHECK_HEX_DIGITS), f"0{CHECK_HEX_DIGITS}x")
-    report("converting")
+    report("converting", 0.0)
     # str() of an fmpz is FLINT's subquadratic conversion; Python's int -> str is quadratic.
     return str(floor)[1:], hex_digits
 

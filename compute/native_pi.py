@@ -15,8 +15,8 @@ from pathlib import Path
 LIBRARY_PATH = Path(__file__).resolve().parent.parent / "native" / "lib" / "libpinative.so"
 
 _OK, _AMBIGUOUS = 0, 1
-_PHASES = {1: "converting"}  # 0, "computing", the caller has already reported
-_PhaseFunction = ctypes.CFUNCTYPE(None, ctypes.c_int)
+_PHASES = {0: "series", 1: "final", 2: "converting"}
+_ProgressFunction = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_double)
 
 
 _LIBRARY: ctypes.CDLL | None = None
@@ -47,7 +47,7 @@ def _declare(library: ctypes.CDLL) -> ctypes.CDLL:
         ctypes.c_int,  # hex count
         ctypes.c_void_p,  # digits out
         ctypes.c_char_p,  # hex out
-        _PhaseFunction,
+        _ProgressFunction,
         ctypes.POINTER(ctypes.c_double),  # seconds out
     ]
     return library
@@ -68,11 +68,13 @@ def pi_digits_at(
     threads: int,
     hex_position: int,
     hex_count: int,
-    on_phase: Callable[[str], None],
+    on_progress: Callable[[str, float], None],
 ) -> NativeResult:
     """The first ``places`` decimal places of pi computed at ``precision`` bits.
 
     Also the hex digits at places ``hex_position + 1 ..`` of the same ball.
+    ``on_progress`` gets "series" with the share of its terms summed (at the
+    start, then every second), "final" and "converting" as those steps start.
     """
     if not load():
         raise RuntimeError("the native engine's C path is not built: run `make native`")
@@ -82,7 +84,7 @@ def pi_digits_at(
     address = ctypes.addressof((ctypes.c_char * len(digits)).from_buffer(digits))
     hex_digits = ctypes.create_string_buffer(hex_count + 1)
     seconds = (ctypes.c_double * 4)()
-    callback = _PhaseFunction(lambda phase: on_phase(_PHASES[phase]) if phase in _PHASES else None)
+    callback = _ProgressFunction(lambda phase, done: on_progress(_PHASES[phase], done))
     status = _LIBRARY.pi_native_digits(
         places, precision, max(1, threads), hex_position, hex_count, address, hex_digits, callback, seconds
     )

@@ -39,8 +39,18 @@
 #define MAX_BLOCKS 64
 
 enum { PI_OK = 0, PI_AMBIGUOUS = 1, PI_BAD_ARGUMENT = 2 };
+enum { PHASE_SERIES = 0, PHASE_FINAL = 1, PHASE_CONVERTING = 2 };
+#define REPORT_EVERY_SECONDS 1.0
 
-typedef void (*phase_callback)(int phase);
+/* Called from the calling thread only, with a phase and the fraction of it done. */
+typedef void (*progress_callback)(int phase, double done);
+
+/* What the block threads share with the thread that waits for them. */
+typedef struct
+{
+    int64_t terms_done; /* the series' progress: a depth-first split has done about that share of its work */
+    int blocks_finished;
+} progress_t;
 
 static double seconds_now(void)
 {
@@ -113,10 +123,11 @@ static void merge_blocks(block_t *left, block_t *right, slong prec)
     left->need_p = right->need_p;
 }
 
-static void split_block(block_t *x, slong prec)
+static void split_block(block_t *x, slong prec, progress_t *progress)
 {
     if (x->b - x->a <= EXACT_BELOW)
     {
+        __atomic_fetch_add(&progress->terms_done, x->b - x->a, __ATOMIC_RELAXED);
         fmpz_t P, Q, T;
         fmpz_init(P);
         fmpz_init(Q);
@@ -140,8 +151,8 @@ static void split_block(block_t *x, slong prec)
     right.need_p = x->need_p;
     x->b = m;
     x->need_p = 1;
-    split_block(x, prec);
-    split_block(&right, prec);
+    split_block(x, prec, progress);
+    split_block(&right, prec, progress);
     merge_blocks(x, &right, prec);
     arb_clear(right.P);
     arb_clear(right.Q);
@@ -165,6 +176,7 @@ typedef struct
 {
     block_t *block;
     slong prec;
+    progress_t *progress;
     /* work that does not depend on the series, done after the block */
     arb_struct *sqrt_out;
     fmpz *power_out;
@@ -174,11 +186,12 @@ typedef struct
 static void *run_worker(void *arg)
 {
     worker_t *w = arg;
-    split_block(w->block, w->prec);
+    split_block(w->block, w->prec, w->progress);
     if (w->sqrt_out != NULL)
         arb_sqrt_ui(w->sqrt_out, 10005, w->prec);
     if (w->power_out != NULL)
         power_by_squaring(w->power_out, 5, w->power_exponent);
+    __atomic_fetch_add(&w->progress->blocks_finished, 1, __ATOMIC_RELEASE);
     return NULL;
 }
 
@@ -225,17 +238,37 @@ static int unique_floor(fmpz_t out, const arb_t x)
     return unique;
 }
 
+/* Wait for the block threads, reporting the series' progress meanwhile. */
+static void wait_for_blocks(progress_t *progress, int blocks, slong terms, progress_callback on_progress)
+{
+    struct timespec pause = {0, 20 * 1000 * 1000};
+    double last_report = seconds_now();
+    while (__atomic_load_n(&progress->blocks_finished, __ATOMIC_ACQUIRE) < blocks)
+    {
+        nanosleep(&pause, NULL);
+        if (on_progress != NULL && seconds_now() - last_report >= REPORT_EVERY_SECONDS)
+        {
+            on_progress(PHASE_SERIES, (double) __atomic_load_n(&progress->terms_done, __ATOMIC_RELAXED) / terms);
+            last_report = seconds_now();
+        }
+    }
+}
+
 /* pi to prec bits, as a ball; sets *power to 5^places on the way. */
-static void pi_ball(arb_t pi, fmpz_t power, slong places, slong prec, int threads, double *seconds)
+static void pi_ball(arb_t pi, fmpz_t power, slong places, slong prec, int threads, double *seconds,
+                    progress_callback on_progress)
 {
     slong terms = (prec + 2 * BITS_PER_TERM) / BITS_PER_TERM + 1;
     int blocks = threads < 1 ? 1 : (threads > MAX_BLOCKS ? MAX_BLOCKS : threads);
-    if (terms < 4 * EXACT_BELOW)
-        blocks = 1; /* milliseconds of work: threads would only add overhead */
+    /* Milliseconds of work: no threads, no progress reports. */
+    int small = terms < 4 * EXACT_BELOW;
+    if (small)
+        blocks = 1;
     block_t block[MAX_BLOCKS];
     worker_t work[MAX_BLOCKS];
     pthread_t thread[MAX_BLOCKS];
     arb_t root;
+    progress_t progress = {0, 0};
     double started = seconds_now();
 
     arb_init(root);
@@ -249,24 +282,22 @@ static void pi_ball(arb_t pi, fmpz_t power, slong places, slong prec, int thread
         block[i].need_p = i != blocks - 1;
         work[i].block = &block[i];
         work[i].prec = prec;
+        work[i].progress = &progress;
         work[i].sqrt_out = i == 0 ? root : NULL;
         work[i].power_out = i == (blocks > 1 ? 1 : 0) ? power : NULL;
         work[i].power_exponent = places;
     }
-    /* Threads made here run FLINT single-threaded, which is what the blocks
-     * want; so does this one while it works on block 0. */
+    /* Every block gets a thread of its own, which runs FLINT single-threaded
+     * (what the blocks want), and this thread reports progress meanwhile. */
     int old_threads = flint_get_num_threads();
+    int running = 0;
     flint_set_num_threads(1);
-    int started_threads = 0;
-    for (int i = 1; i < blocks; i++)
-        if (pthread_create(&thread[i], NULL, run_worker, &work[i]) == 0)
-            started_threads = i;
-        else
-            break;
-    for (int i = started_threads + 1; i < blocks; i++)
+    while (!small && running < blocks && pthread_create(&thread[running], NULL, run_worker, &work[running]) == 0)
+        running++;
+    for (int i = running; i < blocks; i++)
         run_worker(&work[i]); /* no thread to spare: do it here */
-    run_worker(&work[0]);
-    for (int i = 1; i <= started_threads; i++)
+    wait_for_blocks(&progress, blocks, terms, on_progress);
+    for (int i = 0; i < running; i++)
         pthread_join(thread[i], NULL);
 
     flint_set_num_threads(blocks);
@@ -275,6 +306,8 @@ static void pi_ball(arb_t pi, fmpz_t power, slong places, slong prec, int thread
             merge_blocks(&block[i], &block[i + step], prec);
     seconds[0] = seconds_now() - started;
     started = seconds_now();
+    if (on_progress != NULL)
+        on_progress(PHASE_FINAL, 0.0);
 
     /* The terms left out: T/Q is off by less than the tail, so widen T by tail * Q. */
     mag_t tail, q;
@@ -310,14 +343,15 @@ static void pi_ball(arb_t pi, fmpz_t power, slong places, slong prec, int thread
  * hex_out (hex_count + 1 bytes) gets the hexadecimal digits at places
  * hex_position + 1 .. hex_position + hex_count of the computed ball, for the
  * caller's independent BBP check, or "" if the ball does not pin them down.
- * on_phase (may be NULL) is called with 0 as the series starts and 1 as the
- * decimal conversion starts. seconds_out (may be NULL) gets 4 timings: series,
- * final division and root, scaling and floor, conversion.
+ * on_progress (may be NULL) is called with PHASE_SERIES and the share of the
+ * terms summed at the start and then every second, and with PHASE_FINAL and
+ * PHASE_CONVERTING as those steps start. seconds_out (may be NULL) gets 4
+ * timings: series, final division and root, scaling and floor, conversion.
  *
  * Returns PI_OK, or PI_AMBIGUOUS if the ball straddles an integer (nothing
  * written: retry with a higher prec). */
 int pi_native_digits(int64_t places, int64_t prec, int threads, int64_t hex_position, int hex_count,
-                     char *digits_out, char *hex_out, phase_callback on_phase, double *seconds_out)
+                     char *digits_out, char *hex_out, progress_callback on_progress, double *seconds_out)
 {
     double seconds[4] = {0, 0, 0, 0};
     arb_t pi, scaled;
@@ -326,13 +360,13 @@ int pi_native_digits(int64_t places, int64_t prec, int threads, int64_t hex_posi
 
     if (places < 1 || prec < 64 || hex_count < 1 || hex_count > 15 || hex_position < 0)
         return PI_BAD_ARGUMENT;
-    if (on_phase != NULL)
-        on_phase(0);
+    if (on_progress != NULL)
+        on_progress(PHASE_SERIES, 0.0);
     arb_init(pi);
     arb_init(scaled);
     fmpz_init(power);
     fmpz_init(digits);
-    pi_ball(pi, power, places, prec, threads, seconds);
+    pi_ball(pi, power, places, prec, threads, seconds, on_progress);
 
     double started = seconds_now();
     int old_threads = flint_get_num_threads();
@@ -364,8 +398,8 @@ int pi_native_digits(int64_t places, int64_t prec, int threads, int64_t hex_posi
     if (status == PI_OK)
     {
         started = seconds_now();
-        if (on_phase != NULL)
-            on_phase(1);
+        if (on_progress != NULL)
+            on_progress(PHASE_CONVERTING, 0.0);
         if (fmpz_sizeinbase(digits, 10) > (size_t) places + 2)
             status = PI_AMBIGUOUS; /* cannot happen for pi; never overrun the buffer */
         else

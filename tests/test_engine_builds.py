@@ -60,3 +60,38 @@ def test_unknown_engine_setting_is_refused() -> None:
     with pytest.raises(subprocess.CalledProcessError) as failure:
         run_engine("fastest", [1])
     assert "PI_ENGINE must be auto, native or portable" in failure.value.stderr
+
+
+PROGRESS_SCRIPT = """
+import json, sys
+from compute import engine
+if sys.argv[2] == "python-flint":
+    engine.USES_C_PATH = False
+reports = []
+engine.pi_digits(int(sys.argv[1]), lambda phase, done: reports.append([phase, done]), threads=2)
+print(json.dumps(reports))
+"""
+
+
+@pytest.mark.parametrize(("build", "route"), BUILDS)
+def test_progress_goes_through_named_phases_in_order(build: str, route: str) -> None:
+    c_path = build == "native" and route == "default" and LIBRARY_PATH.exists()
+    # The C path reports the series every second: give it a few seconds of series.
+    places = 20_000_000 if c_path else 100_000
+    result = subprocess.run(
+        [sys.executable, "-c", PROGRESS_SCRIPT, str(places), route],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PI_ENGINE": build},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    reports = json.loads(result.stdout)
+    phases = [phase for phase, _ in reports]
+    if c_path:
+        series = [done for phase, done in reports if phase == "series"]
+        assert phases == ["series"] * len(series) + ["final", "converting", "checking"]
+        assert series == sorted(series) and series[0] == 0.0 and series[-1] <= 1.0
+        assert any(0.0 < done < 1.0 for done in series), "no report while the series was being summed"
+    else:
+        assert phases == ["computing", "converting", "checking"]
