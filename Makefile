@@ -23,7 +23,7 @@ lint: $(VENV)/installed-dev
 bench: $(VENV)/installed-dev
 	$(BIN)/python bench/engine.py
 
-# FLINT built for this CPU, python-flint against it, and the BBP kernel, all
+# FLINT built for this CPU, python-flint and the C engine against it, and the check kernel, all
 # inside native/ (about 5 minutes on 2 cores). The app uses it when present.
 native: $(VENV)/installed
 	scripts/build-native.sh

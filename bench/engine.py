@@ -8,7 +8,7 @@
 Prints a table: wall seconds, peak memory (max RSS of the process), and the
 ratio to python-flint's arb.pi on one thread (the portable wheel) measured in
 the same run. The project rows time the whole fresh path of a task: compute,
-convert to decimal, BBP check, write the digit store; "-wheel" uses the
+convert to decimal, spot check, write the digit store; "-wheel" uses the
 portable python-flint wheel, "-native" the build of `make native` (1 thread,
 or 2 with "-2t"), shown only when it is built. Every
 engine's digits are hashed, and the table says whether they all agree. Then
@@ -35,7 +35,7 @@ PEER = "flint-arb"
 
 
 def project(places: int, threads: int = 1) -> str:
-    # The whole fresh path a task takes: compute, convert, BBP check, write the store.
+    # The whole fresh path a task takes: compute, convert, spot check, write the store.
     from compute.digit_store import DigitStore
     from compute.engine import pi_digits
 

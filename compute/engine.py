@@ -1,18 +1,22 @@
 """The digit engine: decimal digits of pi, truncated, proven, and spot-checked.
 
-How it works: python-flint's ``arb.pi()`` returns a ball [m - r, m + r] that is
-guaranteed to contain pi (FLINT computes it with the Chudnovsky series and
-binary splitting, O(n log^3 n)). We multiply the ball by 10**n and take the
-floor of every point in it. If the floor is the same integer everywhere in the
-ball, that integer is floor(pi * 10**n) exactly, whatever rounding happened
-inside FLINT: its decimal string is "3" followed by the first n places, cut,
-never rounded. If the ball straddles an integer (it never has, but nothing
-forbids it) we retry with more guard bits instead of guessing.
+How it works: a ball [m - r, m + r] that is guaranteed to contain pi (the
+Chudnovsky series by binary splitting, O(n log^3 n), in FLINT's ball
+arithmetic) is multiplied by 10**n, and the floor of every point in it taken.
+If the floor is the same integer everywhere in the ball, that integer is
+floor(pi * 10**n) exactly, whatever rounding happened inside: its decimal
+string is "3" followed by the first n places, cut, never rounded. If the ball
+straddles an integer (it never has, but nothing forbids it) we retry with more
+guard bits instead of guessing.
+
+Two routes compute the ball: the native build's C path (compute/pi_native.c,
+through compute/native_pi.py), which does the whole computation in one call,
+and python-flint's ``arb.pi()`` everywhere else.
 
 The ball is only as good as FLINT and the hardware, so the result is also
 checked by a method that shares nothing with it: hexadecimal digits near the
-end of the computed binary value, recomputed by the BBP formula (compute/bbp.py)
-in a separate process while the decimal conversion runs.
+end of the computed binary value, recomputed by Bellard's BBP-type formula
+(compute/bbp.py) in a separate process while the computation runs.
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ class AmbiguousFloor(ArithmeticError):
 
 
 class CheckFailed(ArithmeticError):
-    """The BBP spot check disagrees with the computed digits: nothing is stored."""
+    """The Bellard spot check disagrees with the computed digits: nothing is stored."""
 
 
 def pi_digits(places: int, on_phase: PhaseCallback | None = None, threads: int = 1, check: bool = True) -> str:
@@ -68,7 +72,7 @@ def pi_digits(places: int, on_phase: PhaseCallback | None = None, threads: int =
         (division and square root), "converting" and "checking"; python-flint,
         whose pi is one call, "computing", "converting" and "checking".
     :param threads: threads FLINT may use for this computation.
-    :param check: run the independent BBP spot check (raises CheckFailed).
+    :param check: run the independent spot check (Bellard's formula; raises CheckFailed).
     """
     if places < 1:
         raise ValueError("places must be at least 1")
@@ -158,7 +162,7 @@ def _power(base: int, exponent: int) -> flint.fmpz:
 
 
 class _SpotCheck:
-    """BBP hex digits at the end of the proven binary digits, computed in a
+    """Bellard hex digits at the end of the proven binary digits, computed in a
     second, lower-priority process (FLINT holds the GIL) while FLINT works."""
 
     # Below this many hex places the check takes milliseconds: no process needed.
@@ -177,15 +181,16 @@ class _SpotCheck:
             self._pending = self._pool.apply_async(pi_hex_digits, (self.position, CHECK_HEX_DIGITS))
 
     def verify(self) -> None:
-        """Raise CheckFailed unless BBP agrees with the computed value."""
+        """Raise CheckFailed unless Bellard's formula agrees with the computed value."""
         found = self._pending.get() if self._pending is not None else pi_hex_digits(self.position, CHECK_HEX_DIGITS)
         if self.expected is None:
             raise CheckFailed(f"hex place {self.position + 1:,} is not pinned down by the computed ball")
-        # float64 rounding in BBP may be off by one unit in the last hex digit.
+        # float64 rounding in the formula may be off by one unit in the last hex digit.
         difference = abs(int(found, 16) - int(self.expected, 16))
         if min(difference, 16**CHECK_HEX_DIGITS - difference) > 1:
             raise CheckFailed(
-                f"BBP says pi has hex digits {found} after place {self.position:,}, the computation {self.expected}"
+                f"Bellard's formula says pi has hex digits {found} after place {self.position:,}, "
+                f"the computation {self.expected}"
             )
 
     def close(self) -> None:

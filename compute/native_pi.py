@@ -54,7 +54,7 @@ def _declare(library: ctypes.CDLL) -> ctypes.CDLL:
 
 
 class NativeResult:
-    """What one call returns: the digits, the hex digits for the BBP check, timings."""
+    """What one call returns: the digits, the hex digits for the Bellard check, timings."""
 
     def __init__(self, digits: str | None, hex_digits: str | None, seconds: dict[str, float]) -> None:
         self.digits = digits  # None: the ball straddles an integer, retry with more precision

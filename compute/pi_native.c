@@ -191,6 +191,9 @@ static void *run_worker(void *arg)
         arb_sqrt_ui(w->sqrt_out, 10005, w->prec);
     if (w->power_out != NULL)
         power_by_squaring(w->power_out, 5, w->power_exponent);
+    /* FLINT keeps each thread's FFT scratch (gigabytes at 10^9 places) until
+     * told to free it: without this, the blocks' buffers outlive the blocks. */
+    flint_cleanup();
     __atomic_fetch_add(&w->progress->blocks_finished, 1, __ATOMIC_RELEASE);
     return NULL;
 }
@@ -342,7 +345,7 @@ static void pi_ball(arb_t pi, fmpz_t power, slong places, slong prec, int thread
  *
  * hex_out (hex_count + 1 bytes) gets the hexadecimal digits at places
  * hex_position + 1 .. hex_position + hex_count of the computed ball, for the
- * caller's independent BBP check, or "" if the ball does not pin them down.
+ * caller's independent check (Bellard's formula), or "" if the ball does not pin them down.
  * on_progress (may be NULL) is called with PHASE_SERIES and the share of the
  * terms summed at the start and then every second, and with PHASE_FINAL and
  * PHASE_CONVERTING as those steps start. seconds_out (may be NULL) gets 4
@@ -408,6 +411,7 @@ int pi_native_digits(int64_t places, int64_t prec, int threads, int64_t hex_posi
     }
     flint_set_num_threads(old_threads);
     fmpz_clear(digits);
+    flint_cleanup(); /* this thread's FFT scratch too: the caller goes on with gigabytes of digits */
     if (seconds_out != NULL)
         memcpy(seconds_out, seconds, sizeof seconds);
     return status;

@@ -29,7 +29,7 @@ def shell_layout() -> html.Div:
                 dbc.Container(
                     [
                         html.Span(f"Engine: {ENGINE_NAME}", id="engine-name"),
-                        " · every result proven by ball arithmetic and spot-checked by the BBP formula.",
+                        " · every result proven by ball arithmetic and spot-checked by Bellard's BBP-type formula.",
                     ]
                 ),
                 className="text-muted small py-4",

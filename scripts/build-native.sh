@@ -54,7 +54,7 @@ if ! grep -qs "Version: $flint_version" "$prefix/lib/pkgconfig/flint.pc"; then
     cd "$root"
 fi
 
-# The BBP check's C kernel (compute/bbp.py loads it when present).
+# The spot check's C kernel (compute/bbp.py loads it when present).
 mkdir -p "$root/native/lib"
 gcc -O3 -march=native -Wall -shared -fPIC -o "$root/native/lib/libpibbp.so" "$root/compute/bbp_kernel.c" -lm
 

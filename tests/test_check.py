@@ -1,4 +1,4 @@
-"""The independent check: BBP hex digits, and what happens when a check fails."""
+"""The independent check: hex digits by Bellard's formula, and what happens when a check fails."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def test_bbp_known_start() -> None:
 
 def test_a_failed_check_raises(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(compute.engine, "pi_hex_digits", lambda position, count: "000000")
-    with pytest.raises(CheckFailed, match="BBP says"):
+    with pytest.raises(CheckFailed, match="formula says"):
         pi_digits(1000)
 
 

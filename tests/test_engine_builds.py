@@ -95,3 +95,55 @@ def test_progress_goes_through_named_phases_in_order(build: str, route: str) -> 
         assert any(0.0 < done < 1.0 for done in series), "no report while the series was being summed"
     else:
         assert phases == ["computing", "converting", "checking"]
+
+
+CHECKPOINT_SCRIPT = """
+import hashlib, json, sys
+from compute import engine
+digits = engine.pi_digits(int(sys.argv[1]), threads=2)
+checkpoints = json.loads(sys.argv[2])
+found = {
+    "digit_at": {place: digits[int(place) - 1] for place in checkpoints["digit_at"] if int(place) <= len(digits)},
+    "window_ending_at": {
+        place: digits[int(place) - len(window) : int(place)]
+        for place, window in checkpoints["window_ending_at"].items()
+        if int(place) <= len(digits)
+    },
+    "sha256_of_first": {
+        place: hashlib.sha256(digits[: int(place)].encode()).hexdigest()
+        for place in checkpoints["sha256_of_first"]
+        if int(place) <= len(digits)
+    },
+}
+print(json.dumps(found))
+"""
+
+# The native engine at 10^8 takes about 20 s here; 10^9 takes 5 minutes and
+# 18 GB, so it runs only when asked for (PI_TEST_BILLION=1).
+NATIVE_CHECKPOINTS = [
+    10**8,
+    pytest.param(
+        10**9,
+        marks=pytest.mark.skipif(
+            os.environ.get("PI_TEST_BILLION") != "1", reason="10^9 places: set PI_TEST_BILLION=1 (5 minutes, 18 GB)"
+        ),
+    ),
+]
+
+
+@pytest.mark.skipif(not LIBRARY_PATH.exists(), reason="the native engine is not built (make native)")
+@pytest.mark.parametrize("places", NATIVE_CHECKPOINTS)
+def test_native_engine_matches_every_checkpoint_up_to(places: int, checkpoints: dict) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", CHECKPOINT_SCRIPT, str(places), json.dumps(checkpoints)],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PI_ENGINE": "native"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = json.loads(result.stdout)
+    for kind in ("digit_at", "window_ending_at", "sha256_of_first"):
+        expected = {place: value for place, value in checkpoints[kind].items() if int(place) <= places}
+        assert found[kind] == expected, kind
+    assert str(places) in found["digit_at"]

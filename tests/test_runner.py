@@ -62,11 +62,11 @@ def running_with_worker(service: Any, task_id: int) -> int | None:
 
 def test_cancel_stops_a_running_task_and_the_queue_moves_on(make_app: Any) -> None:
     service = service_of(make_app(WORKERS=1))
-    # Large enough that its BBP check would run on for many seconds if orphaned.
+    # Large enough that its spot check would run on for many seconds if orphaned.
     big = service.submit(300_000_000)["id"]
     small = service.submit(1000)["id"]
     pid = wait_for(lambda: running_with_worker(service, big))
-    # Well inside the computation, with its BBP check process going beside it.
+    # Well inside the computation, with its check process going beside it.
     helpers = wait_for(lambda: psutil.Process(pid).children(recursive=True), timeout=10)
     service.cancel(big)
     for process in [psutil.Process(pid), *helpers]:
