@@ -21,6 +21,7 @@ lint: $(VENV)/installed-dev
 	$(BIN)/ruff format --check .
 
 bench: $(VENV)/installed-dev
+	scripts/install-bench-peers.sh
 	$(BIN)/python bench/engine.py
 
 # FLINT built for this CPU, python-flint and the C engine against it, and the check kernel, all

@@ -10,9 +10,11 @@ ratio to python-flint's arb.pi on one thread (the portable wheel) measured in
 the same run. The project rows time the whole fresh path of a task: compute,
 convert to decimal, spot check, write the digit store; "-wheel" uses the
 portable python-flint wheel, "-native" the build of `make native` (1 thread,
-or 2 with "-2t"), shown only when it is built. Every
-engine's digits are hashed, and the table says whether they all agree. Then
-times digit-store lookups (p50 and p99 over 10,000 random places).
+or 2 with "-2t"), shown only when it is built. The peers: python-flint's
+arb.pi, mpmath with gmpy2, MPFR through gmpy2, and CLN's `pi` program when it
+is installed (`make bench` installs it as root). Every engine's digits are
+hashed, and the table says whether they all agree. Then times digit-store
+lookups (p50 and p99 over 10,000 random places).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import argparse
 import hashlib
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -75,6 +78,13 @@ def mpfr(places: int) -> str:
     return gmpy2.mpz(scaled).digits()[1:]
 
 
+def cln_pi(places: int) -> str:
+    # CLN's `pi` program (Debian package `pi`): it prints "3." and one digit
+    # fewer than asked for, truncated, on one line.
+    printed = subprocess.run(["pi", str(places + 1)], capture_output=True, text=True, check=True).stdout
+    return printed.strip()[2 : places + 2]
+
+
 # name -> (function, PI_ENGINE for its process)
 ENGINES = {
     "project-wheel": (project, "portable"),
@@ -83,6 +93,7 @@ ENGINES = {
     PEER: (flint_arb, "portable"),
     "mpmath+gmpy2": (mpmath_gmpy2, "portable"),
     "mpfr": (mpfr, "portable"),
+    "cln-pi": (cln_pi, "portable"),
 }
 
 
@@ -162,7 +173,12 @@ def main() -> None:
     if args.large:
         sizes.append(10**8)
     native_built = (ROOT / "native" / "python" / "flint").is_dir()
-    engines = args.engines or [name for name, (_, build) in ENGINES.items() if build != "native" or native_built]
+    available = {
+        name
+        for name, (_, build) in ENGINES.items()
+        if (build != "native" or native_built) and (name != "cln-pi" or shutil.which("pi"))
+    }
+    engines = args.engines or [name for name in ENGINES if name in available]
     if PEER not in engines:
         engines.append(PEER)
     engine_table(sizes, engines, max(1, args.repeat))

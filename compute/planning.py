@@ -10,9 +10,9 @@ SMALLEST_COMPUTATION = 10_000
 # Seconds = C * n * log2(n)**2, fitted per engine build and thread count on this
 # project's 2-core machine with bench/engine.py (see the README's table). It
 # includes the spot check, which runs beside the computation.
-# 10^7 and 10^8 gave the same constant within 1% for native; 13% apart for
-# the wheel, whose constant here is between the two.
-_SECONDS_PER_UNIT = {("portable", 1): 1.0e-9, ("native", 1): 4.4e-10, ("native", 2): 2.85e-10}
+# 10^7 and 10^8 gave constants within 5% of each other for native (C path);
+# 25% apart for the wheel, whose constant here is between the two.
+_SECONDS_PER_UNIT = {("portable", 1): 1.1e-9, ("native", 1): 4.6e-10, ("native", 2): 2.6e-10}
 
 
 def places_to_compute(n: int, max_n: int) -> int:
