@@ -9,6 +9,7 @@ than python-flint's arb.pi on the same FLINT).
 from __future__ import annotations
 
 import ctypes
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,8 +33,10 @@ def load() -> bool:
     if _LIBRARY is None and LIBRARY_PATH.exists():
         try:
             _LIBRARY = _declare(ctypes.CDLL(str(LIBRARY_PATH)))
-        except OSError:
-            return False  # built against a FLINT that is gone: the caller falls back
+        except OSError as error:
+            # Built against a FLINT that is gone: python-flint computes instead, more slowly.
+            warnings.warn(f"the native engine's C path does not load ({error}); using python-flint", stacklevel=2)
+            return False
     return _LIBRARY is not None
 
 

@@ -11,11 +11,16 @@ from typing import Any
 
 from compute.digit_store import DigitStore
 from compute.validation import parse_n
+from tasks.phases import phase_end
 from tasks.runner import LocalRunner
 from tasks.store import FINISHED
 from tasks.store import RUNNING
 from tasks.store import Task
 from tasks.store import TaskStore
+
+# The C path reports the series every second: a report younger than this is
+# shown as measured; an older one is extrapolated.
+FRESH_SECONDS = 2.0
 
 
 class TaskNotFound(LookupError):
@@ -65,15 +70,18 @@ class TaskService:
 def describe(task: Task, now: float | None = None) -> dict[str, Any]:
     """A task as people and scripts see it (JSON-ready).
 
-    Progress of a running task is interpolated from its time estimate between
-    the points the worker reports, and flagged as an estimate.
+    Progress is what the worker last reported. When that report is not fresh
+    (a phase that cannot report, such as FLINT's one-call pi or the decimal
+    conversion), it is extrapolated at the rate the time estimate predicts, up
+    to the end of the phase, and flagged as an estimate.
     """
     now = time.time() if now is None else now
     progress = float(task["progress"] or 0.0)
     estimated = False
-    if task["status"] == RUNNING and task["estimate_seconds"] and task["started_at"]:
-        elapsed = now - task["started_at"]
-        guess = min(0.99, elapsed / max(task["estimate_seconds"], 0.001))
+    end = phase_end(task["phase"])
+    since_report = now - (task["updated_at"] or now)
+    if task["status"] == RUNNING and task["estimate_seconds"] and end is not None and since_report > FRESH_SECONDS:
+        guess = min(end, progress + since_report / max(task["estimate_seconds"], 0.001))
         if guess > progress:
             progress, estimated = guess, True
     started, finished = task["started_at"], task["finished_at"]

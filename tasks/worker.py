@@ -19,22 +19,12 @@ from compute.engine import pi_digits
 from compute.planning import estimated_seconds
 from compute.planning import places_to_compute
 from compute.processes import die_with_parent
+from tasks.phases import PHASES
+from tasks.phases import SAVING
 from tasks.store import RUNNING
 from tasks.store import TaskStore
 from tasks.store import connect
 
-# Each engine phase's name on the page and its span of the progress bar, from
-# where the time goes at 10^8 places on the native engine (README). The series
-# reports how much of it is done; the other steps are single FLINT calls, so
-# the page interpolates through them from the time estimate, labelled as such.
-PHASES = {
-    "series": ("summing the series", 0.0, 0.74),
-    "final": ("division and square root", 0.74, 0.84),
-    "computing": ("computing π", 0.0, 0.84),  # python-flint's pi: series and division in one call
-    "converting": ("converting to decimal", 0.84, 0.97),
-    "checking": ("checking (Bellard)", 0.97, 0.985),
-}
-SAVING = ("saving digits", 0.985)
 WAIT_POLL_SECONDS = 0.25
 
 
