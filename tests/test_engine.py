@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import math
 
 import pytest
 
+from compute import engine
+from compute import native_pi
 from compute.engine import pi_digits
 
 # Where rounding and truncation differ (6), the Feynman point's six 9s
@@ -52,3 +55,18 @@ def test_reference_copy_is_intact(reference_digits: str, checkpoints: dict) -> N
 def test_rejects_places_below_one(places: int) -> None:
     with pytest.raises(ValueError):
         pi_digits(places)
+
+
+def test_a_ball_too_wide_to_pin_the_floor_gives_no_digits(reference_digits: str) -> None:
+    # The proof at work: 30 bits short of what 1000 places need, the ball spans
+    # many integers after scaling, so the engine must say so rather than guess.
+    places = 1000
+    short = math.ceil(places * math.log2(10)) - 30
+    enough = math.ceil(places * math.log2(10)) + engine.GUARD_BITS
+    if engine.USES_C_PATH:
+        assert native_pi.pi_digits_at(places, short, 1, 0, 6, lambda phase, done: None).digits is None
+        assert (
+            native_pi.pi_digits_at(places, enough, 1, 0, 6, lambda phase, done: None).digits == reference_digits[:1000]
+        )
+    assert engine._pi_ball_and_floor(places, short)[1] is None
+    assert str(engine._pi_ball_and_floor(places, enough)[1])[1:] == reference_digits[:1000]
