@@ -61,7 +61,8 @@ def pi_hex_digits(position: int, count: int = 6, use_kernel: bool = True) -> str
 
 def _kernel_series(a: int, b: int, shift: int) -> float:
     assert _KERNEL is not None
-    head = _KERNEL.bellard_partial_sum(shift, a, b, 0, shift // 10 + 1) if shift >= 0 else 0.0
+    terms = _whole_terms(shift)
+    head = _KERNEL.bellard_partial_sum(shift, a, b, 0, terms) if terms else 0.0
     return (head + _tail(a, b, shift)) % 1.0
 
 
@@ -69,8 +70,9 @@ def _series(a: int, b: int, shift: int) -> float:
     """Fractional part of sum_n (-1)^n 2^(shift - 10n) / (a n + b)."""
     total = 0.0
     one = np.uint64(1)
-    for first in range(0, shift // 10 + 1 if shift >= 0 else 0, _CHUNK):
-        n = np.arange(first, min(first + _CHUNK, shift // 10 + 1), dtype=np.uint64)
+    terms = _whole_terms(shift)
+    for first in range(0, terms, _CHUNK):
+        n = np.arange(first, min(first + _CHUNK, terms), dtype=np.uint64)
         modulus = np.uint64(a) * n + np.uint64(b)  # below 2^32 up to 10^9 places, so products fit in 64 bits
         exponent = np.uint64(shift) - np.uint64(10) * n
         power = one % modulus
@@ -92,7 +94,12 @@ def _series(a: int, b: int, shift: int) -> float:
     return (total + _tail(a, b, shift)) % 1.0
 
 
+def _whole_terms(shift: int) -> int:
+    """How many terms, from n = 0, have 2^(shift - 10n) a whole number."""
+    return shift // 10 + 1 if shift >= 0 else 0
+
+
 def _tail(a: int, b: int, shift: int) -> float:
     # The terms where 2^(shift - 10n) is a fraction: a few reach float precision.
-    first = shift // 10 + 1 if shift >= 0 else 0
+    first = _whole_terms(shift)
     return sum((-1) ** n * 2.0 ** (shift - 10 * n) / (a * n + b) for n in range(first, first + 8))

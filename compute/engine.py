@@ -27,6 +27,7 @@ import os
 from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from compute import native
 from compute import native_pi
@@ -51,6 +52,7 @@ ENGINE_NAME = f"{BUILD} {_ROUTE} on FLINT {flint.__FLINT_VERSION__}"
 
 # Called with a phase and the share of it done (0.0 as it starts).
 PhaseCallback = Callable[[str, float], None]
+_Result = TypeVar("_Result")
 
 
 class AmbiguousFloor(ArithmeticError):
@@ -97,13 +99,11 @@ def pi_digits(places: int, on_phase: PhaseCallback | None = None, threads: int =
 def _digits_in_c(
     places: int, proven_bits: int, threads: int, hex_position: int, report: PhaseCallback
 ) -> tuple[str, str | None]:
-    guard = GUARD_BITS
-    for _ in range(MAX_ATTEMPTS):
-        result = native_pi.pi_digits_at(places, proven_bits + guard, threads, hex_position, CHECK_HEX_DIGITS, report)
-        if result.digits is not None:
-            return result.digits, result.hex_digits
-        guard *= 4
-    raise AmbiguousFloor(f"could not pin down place {places} of pi")
+    def attempt(precision: int) -> tuple[str, str | None] | None:
+        result = native_pi.pi_digits_at(places, precision, threads, hex_position, CHECK_HEX_DIGITS, report)
+        return None if result.digits is None else (result.digits, result.hex_digits)
+
+    return _with_growing_guard(places, proven_bits, attempt)
 
 
 def _digits_with_python_flint(
@@ -111,19 +111,28 @@ def _digits_with_python_flint(
 ) -> tuple[str, str | None]:
     flint.ctx.threads = threads
     report("computing", 0.0)
-    guard = GUARD_BITS
-    for _ in range(MAX_ATTEMPTS):
-        ball, floor = _pi_ball_and_floor(places, proven_bits + guard)
-        if floor is not None:
-            break
-        guard *= 4
-    else:
-        raise AmbiguousFloor(f"could not pin down place {places} of pi")
+
+    def attempt(precision: int) -> tuple[flint.arb, flint.fmpz] | None:
+        ball, floor = _pi_ball_and_floor(places, precision)
+        return None if floor is None else (ball, floor)
+
+    ball, floor = _with_growing_guard(places, proven_bits, attempt)
     scaled = _exact_floor(ball, 4 * (hex_position + CHECK_HEX_DIGITS))
     hex_digits = None if scaled is None else format(int(scaled % 16**CHECK_HEX_DIGITS), f"0{CHECK_HEX_DIGITS}x")
     report("converting", 0.0)
     # str() of an fmpz is FLINT's subquadratic conversion; Python's int -> str is quadratic.
     return str(floor)[1:], hex_digits
+
+
+def _with_growing_guard(places: int, proven_bits: int, attempt: Callable[[int], _Result | None]) -> _Result:
+    # A ball that straddles an integer is retried with four times the guard bits.
+    guard = GUARD_BITS
+    for _ in range(MAX_ATTEMPTS):
+        result = attempt(proven_bits + guard)
+        if result is not None:
+            return result
+        guard *= 4
+    raise AmbiguousFloor(f"could not pin down place {places} of pi")
 
 
 @contextmanager

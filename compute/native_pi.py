@@ -51,18 +51,16 @@ def _declare(library: ctypes.CDLL) -> ctypes.CDLL:
         ctypes.c_void_p,  # digits out
         ctypes.c_char_p,  # hex out
         _ProgressFunction,
-        ctypes.POINTER(ctypes.c_double),  # seconds out
     ]
     return library
 
 
 class NativeResult:
-    """What one call returns: the digits, the hex digits for the Bellard check, timings."""
+    """What one call returns: the digits and the hex digits for the Bellard check."""
 
-    def __init__(self, digits: str | None, hex_digits: str | None, seconds: dict[str, float]) -> None:
+    def __init__(self, digits: str | None, hex_digits: str | None) -> None:
         self.digits = digits  # None: the ball straddles an integer, retry with more precision
         self.hex_digits = hex_digits  # None: the ball does not pin them down
-        self.seconds = seconds
 
 
 def pi_digits_at(
@@ -86,17 +84,15 @@ def pi_digits_at(
     digits = bytearray(places + 3)
     address = ctypes.addressof((ctypes.c_char * len(digits)).from_buffer(digits))
     hex_digits = ctypes.create_string_buffer(hex_count + 1)
-    seconds = (ctypes.c_double * 4)()
     callback = _ProgressFunction(lambda phase, done: on_progress(_PHASES[phase], done))
     status = _LIBRARY.pi_native_digits(
-        places, precision, max(1, threads), hex_position, hex_count, address, hex_digits, callback, seconds
+        places, precision, max(1, threads), hex_position, hex_count, address, hex_digits, callback
     )
     if status not in (_OK, _AMBIGUOUS):
         raise ValueError(f"pi_native_digits refused its arguments (status {status})")
-    timings = dict(zip(("series", "division and root", "scaling and floor", "conversion"), seconds, strict=True))
     if status == _AMBIGUOUS:
-        return NativeResult(None, None, timings)
+        return NativeResult(None, None)
     if digits[0:1] != b"3" or digits[places + 1] != 0 or digits.find(0, 1, places + 1) != -1:
         raise ArithmeticError(f"pi_native_digits wrote something other than 3 and {places:,} places")
     text = str(memoryview(digits)[1 : places + 1], "ascii")
-    return NativeResult(text, hex_digits.value.decode("ascii") or None, timings)
+    return NativeResult(text, hex_digits.value.decode("ascii") or None)

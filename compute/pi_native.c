@@ -24,7 +24,6 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
-#include <string.h>
 #include <time.h>
 
 #include "flint/arb.h"
@@ -264,8 +263,7 @@ static void wait_for_blocks(progress_t *progress, int blocks, slong terms, progr
 }
 
 /* pi to prec bits, as a ball; sets *power to 5^places on the way. */
-static void pi_ball(arb_t pi, fmpz_t power, slong places, slong prec, int threads, double *seconds,
-                    progress_callback on_progress)
+static void pi_ball(arb_t pi, fmpz_t power, slong places, slong prec, int threads, progress_callback on_progress)
 {
     slong terms = (prec + 2 * BITS_PER_TERM) / BITS_PER_TERM + 1;
     int blocks = threads < 1 ? 1 : (threads > MAX_BLOCKS ? MAX_BLOCKS : threads);
@@ -278,7 +276,6 @@ static void pi_ball(arb_t pi, fmpz_t power, slong places, slong prec, int thread
     pthread_t thread[MAX_BLOCKS];
     arb_t root;
     progress_t progress = {0, 0};
-    double started = seconds_now();
 
     arb_init(root);
     for (int i = 0; i < blocks; i++)
@@ -313,8 +310,6 @@ static void pi_ball(arb_t pi, fmpz_t power, slong places, slong prec, int thread
     for (int step = 1; step < blocks; step *= 2)
         for (int i = 0; i + step < blocks; i += 2 * step)
             merge_blocks(&block[i], &block[i + step], prec);
-    seconds[0] = seconds_now() - started;
-    started = seconds_now();
     if (on_progress != NULL)
         on_progress(PHASE_FINAL, 0.0);
 
@@ -331,7 +326,6 @@ static void pi_ball(arb_t pi, fmpz_t power, slong places, slong prec, int thread
     arb_mul(pi, root, block[0].Q, prec);
     arb_mul_ui(pi, pi, 426880, prec);
     arb_div(pi, pi, block[0].T, prec);
-    seconds[1] = seconds_now() - started;
 
     flint_set_num_threads(old_threads);
     mag_clear(tail);
@@ -354,15 +348,13 @@ static void pi_ball(arb_t pi, fmpz_t power, slong places, slong prec, int thread
  * caller's independent check (Bellard's formula), or "" if the ball does not pin them down.
  * on_progress (may be NULL) is called with PHASE_SERIES and the share of the
  * terms summed at the start and then every second, and with PHASE_FINAL and
- * PHASE_CONVERTING as those steps start. seconds_out (may be NULL) gets 4
- * timings: series, final division and root, scaling and floor, conversion.
+ * PHASE_CONVERTING as those steps start.
  *
  * Returns PI_OK, or PI_AMBIGUOUS if the ball straddles an integer (nothing
  * written: retry with a higher prec). */
 int pi_native_digits(int64_t places, int64_t prec, int threads, int64_t hex_position, int hex_count,
-                     char *digits_out, char *hex_out, progress_callback on_progress, double *seconds_out)
+                     char *digits_out, char *hex_out, progress_callback on_progress)
 {
-    double seconds[4] = {0, 0, 0, 0};
     arb_t pi, scaled;
     fmpz_t power, digits;
     int status = PI_OK;
@@ -375,9 +367,8 @@ int pi_native_digits(int64_t places, int64_t prec, int threads, int64_t hex_posi
     arb_init(scaled);
     fmpz_init(power);
     fmpz_init(digits);
-    pi_ball(pi, power, places, prec, threads, seconds, on_progress);
+    pi_ball(pi, power, places, prec, threads, on_progress);
 
-    double started = seconds_now();
     int old_threads = flint_get_num_threads();
     flint_set_num_threads(threads < 1 ? 1 : threads);
     hex_out[0] = '\0';
@@ -402,23 +393,18 @@ int pi_native_digits(int64_t places, int64_t prec, int threads, int64_t hex_posi
     if (!unique_floor(digits, scaled))
         status = PI_AMBIGUOUS;
     arb_clear(scaled);
-    seconds[2] = seconds_now() - started;
 
     if (status == PI_OK)
     {
-        started = seconds_now();
         if (on_progress != NULL)
             on_progress(PHASE_CONVERTING, 0.0);
         if (fmpz_sizeinbase(digits, 10) > (size_t) places + 2)
             status = PI_AMBIGUOUS; /* cannot happen for pi; never overrun the buffer */
         else
             fmpz_get_str(digits_out, 10, digits);
-        seconds[3] = seconds_now() - started;
     }
     flint_set_num_threads(old_threads);
     fmpz_clear(digits);
     flint_cleanup(); /* this thread's FFT scratch too: the caller goes on with gigabytes of digits */
-    if (seconds_out != NULL)
-        memcpy(seconds_out, seconds, sizeof seconds);
     return status;
 }
