@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -23,21 +24,29 @@ if (NATIVE_PYTHON / "flint").is_dir():
         BUILDS.append(("native", "python-flint"))
 PLACES = [1, 2, 6, 761, 762, 767, 768, 10_000, 1_000_000]
 
-SCRIPT = """
+# Each script's first argument picks the route: "python-flint" turns the C path off.
+ROUTE = """
 import json, sys
 from compute import engine
-if sys.argv[2] == "python-flint":
+if sys.argv[1] == "python-flint":
     engine.USES_C_PATH = False
-places = json.loads(sys.argv[1])
+"""
+
+SCRIPT = (
+    ROUTE
+    + """
+places = json.loads(sys.argv[2])
 longest = engine.pi_digits(max(places), threads=2)
 digits = [engine.pi_digits(p)[-1] for p in places]
 print(json.dumps({"build": engine.BUILD, "c_path": engine.USES_C_PATH, "digits": digits, "longest": longest}))
 """
+)
 
 
-def run_engine(build: str, places: list[int], route: str = "default") -> dict:
+def run_in_build(script: str, build: str, route: str, *args: str) -> Any:
+    """Run ``script`` in a fresh process on ``build`` and ``route``; its JSON output."""
     result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, json.dumps(places), route],
+        [sys.executable, "-c", script, route, *args],
         cwd=PROJECT_ROOT,
         env={**os.environ, "PI_ENGINE": build},
         capture_output=True,
@@ -47,11 +56,19 @@ def run_engine(build: str, places: list[int], route: str = "default") -> dict:
     return json.loads(result.stdout)
 
 
+def uses_c_path(build: str, route: str) -> bool:
+    return build == "native" and route == "default" and LIBRARY_PATH.exists()
+
+
+def run_engine(build: str, places: list[int], route: str = "default") -> dict:
+    return run_in_build(SCRIPT, build, route, json.dumps(places))
+
+
 @pytest.mark.parametrize(("build", "route"), BUILDS)
 def test_build_matches_reference(build: str, route: str, reference_digits: str) -> None:
     result = run_engine(build, PLACES, route)
     assert result["build"] == build
-    assert result["c_path"] == (build == "native" and route == "default" and LIBRARY_PATH.exists())
+    assert result["c_path"] == uses_c_path(build, route)
     assert result["digits"] == [reference_digits[place - 1] for place in PLACES]
     assert result["longest"] == reference_digits[: max(PLACES)]
 
@@ -62,31 +79,22 @@ def test_unknown_engine_setting_is_refused() -> None:
     assert "PI_ENGINE must be auto, native or portable" in failure.value.stderr
 
 
-PROGRESS_SCRIPT = """
-import json, sys
-from compute import engine
-if sys.argv[2] == "python-flint":
-    engine.USES_C_PATH = False
+PROGRESS_SCRIPT = (
+    ROUTE
+    + """
 reports = []
-engine.pi_digits(int(sys.argv[1]), lambda phase, done: reports.append([phase, done]), threads=2)
+engine.pi_digits(int(sys.argv[2]), lambda phase, done: reports.append([phase, done]), threads=2)
 print(json.dumps(reports))
 """
+)
 
 
 @pytest.mark.parametrize(("build", "route"), BUILDS)
 def test_progress_goes_through_named_phases_in_order(build: str, route: str) -> None:
-    c_path = build == "native" and route == "default" and LIBRARY_PATH.exists()
+    c_path = uses_c_path(build, route)
     # The C path reports the series every second: give it a few seconds of series.
     places = 20_000_000 if c_path else 100_000
-    result = subprocess.run(
-        [sys.executable, "-c", PROGRESS_SCRIPT, str(places), route],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "PI_ENGINE": build},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    reports = json.loads(result.stdout)
+    reports = run_in_build(PROGRESS_SCRIPT, build, route, str(places))
     phases = [phase for phase, _ in reports]
     if c_path:
         series = [done for phase, done in reports if phase == "series"]
@@ -97,11 +105,12 @@ def test_progress_goes_through_named_phases_in_order(build: str, route: str) -> 
         assert phases == ["computing", "converting", "checking"]
 
 
-CHECKPOINT_SCRIPT = """
-import hashlib, json, sys
-from compute import engine
-digits = engine.pi_digits(int(sys.argv[1]), threads=2)
-checkpoints = json.loads(sys.argv[2])
+CHECKPOINT_SCRIPT = (
+    ROUTE
+    + """
+import hashlib
+digits = engine.pi_digits(int(sys.argv[2]), threads=2)
+checkpoints = json.loads(sys.argv[3])
 found = {
     "digit_at": {place: digits[int(place) - 1] for place in checkpoints["digit_at"] if int(place) <= len(digits)},
     "window_ending_at": {
@@ -117,6 +126,7 @@ found = {
 }
 print(json.dumps(found))
 """
+)
 
 # Every checkpoint of the reference up to 10^8, on each build: 10^8 takes
 # about 20 s native and a minute portable (two threads). 10^9 takes 5 minutes
@@ -135,15 +145,7 @@ CHECKPOINT_RUNS = [
 
 @pytest.mark.parametrize(("build", "places"), CHECKPOINT_RUNS)
 def test_engine_matches_every_checkpoint_up_to(build: str, places: int, checkpoints: dict) -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", CHECKPOINT_SCRIPT, str(places), json.dumps(checkpoints)],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "PI_ENGINE": build},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    found = json.loads(result.stdout)
+    found = run_in_build(CHECKPOINT_SCRIPT, build, "default", str(places), json.dumps(checkpoints))
     for kind in ("digit_at", "window_ending_at", "sha256_of_first"):
         expected = {place: value for place, value in checkpoints[kind].items() if int(place) <= places}
         assert found[kind] == expected, kind
