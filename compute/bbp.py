@@ -70,9 +70,9 @@ def _series(a: int, b: int, shift: int) -> float:
     """Fractional part of sum_n (-1)^n 2^(shift - 10n) / (a n + b)."""
     total = 0.0
     one = np.uint64(1)
-    terms = _whole_terms(shift)
-    for first in range(0, terms, _CHUNK):
-        n = np.arange(first, min(first + _CHUNK, terms), dtype=np.uint64)
+    whole = _whole_terms(shift)
+    for first in range(0, whole, _CHUNK):
+        n = np.arange(first, min(first + _CHUNK, whole), dtype=np.uint64)
         modulus = np.uint64(a) * n + np.uint64(b)  # below 2^32 up to 10^9 places, so products fit in 64 bits
         exponent = np.uint64(shift) - np.uint64(10) * n
         power = one % modulus
