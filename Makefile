@@ -1,24 +1,40 @@
-# make run   - set up (first time) and serve the app on http://127.0.0.1:8050/
-# make test  - set up (first time) and run every test, browser tests included
-# make native - optional: build the faster native engine (see README)
+# make run       - set up (first time) and serve the app on http://127.0.0.1:8050/
+# make test      - set up (first time), lint, and run the tests (browser tests included) in about 90 s
+# make test-full - the same, plus the checks that take minutes (10^8 places; 10^9 with the native build)
+# make lint      - ruff, ruff format --check, mypy --strict and the import contracts
+# make flake     - the default suite 10 times in a row: any failure is a flaky test to fix
+# make native    - optional: build the faster native engine (see README)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+PYTEST := $(BIN)/python -m pytest --durations=15
 
-.PHONY: run test lint bench native
+.PHONY: run test test-full lint flake bench native test-setup
 
 run: $(VENV)/installed
 	$(BIN)/python app.py
 
-test: $(VENV)/installed-dev
+test: test-setup lint
+	$(PYTEST)
+
+test-full: test-setup lint
+	$(PYTEST) -m "full or not full"
+
+flake: test-setup
+	for run in 1 2 3 4 5 6 7 8 9 10; do \
+		echo "== flake run $$run of 10"; \
+		$(BIN)/python -m pytest -q || exit 1; \
+	done
+
+test-setup: $(VENV)/installed-dev
 	scripts/install-browser.sh
 	scripts/start-services.sh
-	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
 
 lint: $(VENV)/installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(VENV)/installed-dev
 	scripts/install-bench-peers.sh

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,27 +16,30 @@ import callbacks
 import config
 from compute.digit_store import DigitStore
 from dashboard.shell import shell_layout
-from tasks.runner import LocalRunner
+from tasks import schema
+from tasks.local_runner import LocalRunner
+from tasks.service import EXTENSION
 from tasks.service import TaskService
 from tasks.store import TaskStore
 from tasks.store import connect
 
 
-def create_app(overrides: Mapping[str, Any] | None = None) -> dash.Dash:
+def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> dash.Dash:
     """Build the Flask server, the task service and the Dash app on top.
 
     :param overrides: settings that win over defaults and PI_* variables.
+    :param environ: where PI_* variables are read; the process environment by
+        default (tests pass their own, so a developer's PI_* cannot reach them).
     """
     server = flask.Flask(__name__)
-    server.config.from_mapping(config.defaults())
-    server.config.from_prefixed_env("PI")
-    server.config.update(overrides or {})
-    config.check(server.config)
+    server.config.from_mapping(config.load(os.environ if environ is None else environ, overrides))
 
     data_dir = Path(server.config["DATA_DIR"])
     data_dir.mkdir(parents=True, exist_ok=True)
     database_url = config.database_url(server.config)
-    store = TaskStore(connect(database_url))
+    engine = connect(database_url)
+    schema.upgrade(engine)
+    store = TaskStore(engine)
     digits = DigitStore(data_dir / "digits")
     runner = LocalRunner(
         store,
@@ -43,14 +47,15 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> dash.Dash:
         digits_dir=str(digits.folder),
         max_n=server.config["MAX_N"],
         workers=server.config["WORKERS"],
+        worker_module=server.config["WORKER_MODULE"],
     )
-    server.extensions["pi"] = TaskService(store, digits, runner, server.config["MAX_N"])
+    server.extensions[EXTENSION] = TaskService(store, digits, runner, server.config["MAX_N"])
     server.json.ensure_ascii = False  # type: ignore[attr-defined]  # "“abc”", not "\u201cabc\u201d"
     server.register_blueprint(api.blueprint)
 
     app = dash.Dash(
         __name__,
-        server=server,
+        server=server,  # type: ignore[arg-type]  # Dash 4.4 annotates server as bool | Callable, yet takes a Flask app
         use_pages=True,
         pages_folder=str(config.PROJECT_ROOT / "dashboard"),
         # Bootstrap's CSS is served from assets/, not a CDN: the app works offline.

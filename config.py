@@ -1,17 +1,63 @@
 """Every setting in one place: defaults, then PI_* environment variables, then
 what a caller (a test) passes to create_app.
 
-Each setting is documented in the README; tests/test_config.py keeps the two in step.
+Each setting is documented in the README; tests/test_config.py keeps the two in
+step. Only the settings listed here are read from the environment, each with
+its own parser, so a value that cannot work stops the start with its name.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent
+
+# Settings only a test may pass to create_app; never read from the environment,
+# so no deployment can select them. WORKER_MODULE picks the process the runner
+# starts per task (tests.held_worker holds a task running until released).
+TEST_ONLY_DEFAULTS: dict[str, Any] = {"WORKER_MODULE": "tasks.worker"}
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _whole_number(lowest: int, highest: int | None = None) -> Callable[[object], int]:
+    def parse(value: object) -> int:
+        text = str(value).strip()
+        if isinstance(value, bool) or not (isinstance(value, int) or (text.isascii() and text.isdigit())):
+            raise ValueError(f"must be a whole number, not {value!r}")
+        number = int(text)
+        if number < lowest or (highest is not None and number > highest):
+            bounds = f"from {lowest} to {highest}" if highest is not None else f"at least {lowest}"
+            raise ValueError(f"must be {bounds}, not {number}")
+        return number
+
+    return parse
+
+
+def _boolean(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE | _FALSE:
+        return text in _TRUE
+    raise ValueError(f"must be true or false (also 1/0, yes/no, on/off), not {value!r}")
+
+
+def _text(value: object) -> str:
+    return str(value).strip()
+
+
+def _engine(value: object) -> str:
+    text = _text(value).lower()
+    if text not in {"auto", "native", "portable"}:
+        raise ValueError(f"must be auto, native or portable, not {value!r}")
+    return text
 
 
 @dataclass(frozen=True)
@@ -21,35 +67,45 @@ class Setting:
     name: str
     default: Any
     help: str
+    parse: Callable[[object], Any] = _text
 
 
 SETTINGS = (
     Setting("DATA_DIR", str(PROJECT_ROOT / "data"), "Folder for the task database and the stored digits."),
     Setting("DATABASE_URL", "", "SQLAlchemy URL of the task store; empty means SQLite in PI_DATA_DIR."),
-    Setting("MAX_N", 1_000_000_000, "Largest n accepted."),
-    Setting("WORKERS", os.cpu_count() or 1, "How many tasks compute at once (worker processes)."),
+    Setting("MAX_N", 1_000_000_000, "Largest n accepted.", _whole_number(1)),
+    Setting("WORKERS", os.cpu_count() or 1, "How many tasks compute at once (worker processes).", _whole_number(1)),
     Setting("HOST", "127.0.0.1", "Address the server listens on."),
-    Setting("PORT", 8050, "Port the server listens on."),
-    Setting("REFRESH_MS", 1000, "How often open pages poll for task updates, in milliseconds."),
-    Setting("START_RUNNER", True, "Whether this process runs tasks (false for a read-only front end)."),
-    # Read by compute/native.py in every worker process, straight from the environment.
-    Setting("ENGINE", "auto", "auto: the native FLINT build if `make native` built it, else the portable wheel."),
+    Setting("PORT", 8050, "Port the server listens on.", _whole_number(1, 65535)),
+    Setting("REFRESH_MS", 1000, "How often open pages poll for task updates, in milliseconds.", _whole_number(1)),
+    Setting("START_RUNNER", True, "Whether this process runs tasks (false for a read-only front end).", _boolean),
+    # Read by compute/engine_info.py in every process, straight from the environment.
+    Setting("ENGINE", "auto", "auto: the native build if `make native` built it, else the portable wheel.", _engine),
 )
 
 
-def defaults() -> dict[str, Any]:
-    """The settings' default values, keyed by name."""
-    return {setting.name: setting.default for setting in SETTINGS}
+def load(environ: Mapping[str, str], overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The settings: defaults, then PI_<name> from ``environ``, then ``overrides``.
+
+    :raises ValueError: naming the variable, on a value that cannot work.
+    """
+    settings = {setting.name: setting.default for setting in SETTINGS} | TEST_ONLY_DEFAULTS
+    for setting in SETTINGS:
+        if f"PI_{setting.name}" in environ:
+            settings[setting.name] = _parsed(setting, environ[f"PI_{setting.name}"])
+    for name, value in (overrides or {}).items():
+        known = next((setting for setting in SETTINGS if setting.name == name), None)
+        settings[name] = _parsed(known, value) if known else value
+    return settings
 
 
-def check(config: dict[str, Any]) -> None:
-    """Fail at start-up, with the setting's name, on a value that cannot work."""
-    for name in ("MAX_N", "WORKERS", "PORT", "REFRESH_MS"):
-        value = config[name]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"PI_{name} must be a whole number of at least 1, not {value!r}")
+def _parsed(setting: Setting, value: object) -> Any:
+    try:
+        return setting.parse(value)
+    except ValueError as error:
+        raise ValueError(f"PI_{setting.name} {error}") from None
 
 
-def database_url(config: dict[str, Any]) -> str:
+def database_url(settings: Mapping[str, Any]) -> str:
     """The configured database URL, or SQLite inside the data folder."""
-    return config["DATABASE_URL"] or f"sqlite:///{Path(config['DATA_DIR']) / 'tasks.sqlite3'}"
+    return settings["DATABASE_URL"] or f"sqlite:///{Path(settings['DATA_DIR']) / 'tasks.sqlite3'}"

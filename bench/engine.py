@@ -67,7 +67,7 @@ def mpmath_gmpy2(places: int) -> str:
 
     precision = int(places * 3.3219280948873626) + 64
     scaled = (gmpy2.mpz(libelefun.pi_fixed(precision)) * gmpy2.mpz(10) ** places) >> precision
-    return scaled.digits()[1:]
+    return str(scaled.digits()[1:])
 
 
 def mpfr(places: int) -> str:
@@ -75,7 +75,7 @@ def mpfr(places: int) -> str:
 
     gmpy2.get_context().precision = int(places * 3.3219280948873626) + 64
     scaled = gmpy2.floor(gmpy2.const_pi() * gmpy2.mpz(10) ** places)
-    return gmpy2.mpz(scaled).digits()[1:]
+    return str(gmpy2.mpz(scaled).digits()[1:])
 
 
 def cln_pi(places: int) -> str:

@@ -11,12 +11,12 @@ from dash import Output
 from dash import State
 from dash import html
 
-from api import service
 from compute.validation import InvalidN
 from dashboard import ids
 from dashboard.task_table import grid_row
 from tasks.service import TaskFinished
 from tasks.service import TaskNotFound
+from tasks.service import current as service
 
 # Re-read rows changed this long before the last poll: a worker may commit a
 # change stamped a moment before the poll that missed it.
@@ -52,7 +52,7 @@ def cancel(clicked: dict[str, Any] | None) -> tuple[Any, ...]:
 def refresh(_tick: int, _changed: Any, cursor: dict[str, Any]) -> tuple[Any, Any]:
     """Send the grid only the rows that changed since the last poll."""
     now = time.time()
-    rows = service().store.changed_since(cursor["since"] - OVERLAP_SECONDS)
+    rows = service().changed_since(cursor["since"] - OVERLAP_SECONDS)
     next_cursor = {"since": now, "max_id": cursor["max_id"]}
     if not rows:
         return dash.no_update, next_cursor

@@ -10,7 +10,6 @@ from dash import Output
 from dash import State
 from dash import ctx
 
-from api import service
 from compute.validation import InvalidN
 from compute.validation import parse_n
 from dashboard import ids
@@ -21,6 +20,7 @@ from dashboard.task_view import digits_area
 from dashboard.task_view import status_badge
 from dashboard.task_view import timings
 from dashboard.task_view import window_label
+from tasks.service import current as service
 from tasks.store import FINISHED
 
 
@@ -28,7 +28,7 @@ def refresh_task(_tick: int, task_id: int) -> tuple[Any, ...]:
     """Status, digit and timings of a task still in progress; the digits once done."""
     task = service().get(task_id)
     finished = task["status"] in FINISHED
-    area = digits_area(task, service().digits) if finished else dash.no_update
+    area = digits_area(task) if finished else dash.no_update
     return status_badge(task), task["digit"] or "–", timings(task), area, finished
 
 
@@ -42,7 +42,8 @@ def move_window(
     task_id: int,
 ) -> tuple[Any, ...]:
     """Show the previous or next WINDOW places, or the window around a place."""
-    n = int(service().get(task_id)["n"])
+    task = service().get(task_id)
+    n = int(task["n"])
     highlight = None
     if ctx.triggered_id == ids.WINDOW_PREVIOUS:
         start = max(1, start - WINDOW)
@@ -54,7 +55,7 @@ def move_window(
         except InvalidN:
             return dash.no_update, dash.no_update, dash.no_update, f"Enter a place from 1 to {n:,}."
         start = window_around(highlight, n)
-    shown = render_digits(service().digits.read(start, min(WINDOW, n - start + 1)), start, n, highlight)
+    shown = render_digits(service().task_digits(task, start, WINDOW), start, n, highlight)
     return shown, start, window_label(start, n), ""
 
 

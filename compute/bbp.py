@@ -16,11 +16,10 @@ built by `make native`) when built, else vectorised numpy.
 from __future__ import annotations
 
 import ctypes
-from pathlib import Path
 
 import numpy as np
 
-KERNEL_PATH = Path(__file__).resolve().parent.parent / "native" / "lib" / "libpibbp.so"
+from compute.engine_info import CHECK_KERNEL_LIBRARY as KERNEL_PATH
 
 # (sign, power of two, a, b): the term sign * 2^power / (a n + b) of the formula.
 _TERMS = ((-1, 5, 4, 1), (-1, 0, 4, 3), (1, 8, 10, 1), (-1, 6, 10, 3), (-1, 2, 10, 5), (-1, 2, 10, 7), (1, 0, 10, 9))
@@ -102,4 +101,4 @@ def _whole_terms(shift: int) -> int:
 def _tail(a: int, b: int, shift: int) -> float:
     # The terms where 2^(shift - 10n) is a fraction: a few reach float precision.
     first = _whole_terms(shift)
-    return sum((-1) ** n * 2.0 ** (shift - 10 * n) / (a * n + b) for n in range(first, first + 8))
+    return float(sum((-1) ** n * 2.0 ** (shift - 10 * n) / (a * n + b) for n in range(first, first + 8)))

@@ -31,6 +31,7 @@ from typing import TypeVar
 
 from compute import native
 from compute import native_pi
+from compute.engine_info import engine_name
 
 BUILD = native.activate()  # before `import flint`: picks the native build if there is one
 
@@ -47,8 +48,7 @@ CHECK_HEX_DIGITS = 6
 
 # The native build computes in compute/pi_native.c when that is built too.
 USES_C_PATH = BUILD == "native" and native_pi.load()
-_ROUTE = "Chudnovsky in C (pi_native.c)" if USES_C_PATH else f"python-flint {flint.__version__}"
-ENGINE_NAME = f"{BUILD} {_ROUTE} on FLINT {flint.__FLINT_VERSION__}"
+ENGINE_NAME = engine_name(BUILD, USES_C_PATH)
 
 # Called with a phase and the share of it done (0.0 as it starts).
 PhaseCallback = Callable[[str, float], None]

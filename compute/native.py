@@ -8,12 +8,13 @@ PI_ENGINE=portable forces the wheel; PI_ENGINE=native fails if not built.
 
 from __future__ import annotations
 
-import os
 import sys
 import warnings
 from pathlib import Path
 
-NATIVE_PYTHON = Path(__file__).resolve().parent.parent / "native" / "python"
+from compute.engine_info import NATIVE_PYTHON
+from compute.engine_info import native_built
+from compute.engine_info import wanted_engine
 
 
 def activate() -> str:
@@ -21,10 +22,8 @@ def activate() -> str:
 
     Returns "native" or "portable", the build that ``import flint`` will load.
     """
-    wanted = os.environ.get("PI_ENGINE", "auto").strip().lower()
-    if wanted not in {"auto", "native", "portable"}:
-        raise ValueError(f"PI_ENGINE must be auto, native or portable, not {wanted!r}")
-    built = (NATIVE_PYTHON / "flint").is_dir()
+    wanted = wanted_engine()
+    built = native_built()
     if wanted == "native" and not built:
         raise RuntimeError("PI_ENGINE=native, but the native engine is not built: run `make native`")
     if wanted == "portable" or not built:

@@ -11,9 +11,8 @@ from __future__ import annotations
 import ctypes
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 
-LIBRARY_PATH = Path(__file__).resolve().parent.parent / "native" / "lib" / "libpinative.so"
+from compute.engine_info import C_PATH_LIBRARY as LIBRARY_PATH
 
 _OK, _AMBIGUOUS = 0, 1
 _PHASES = {0: "series", 1: "final", 2: "converting"}

@@ -23,7 +23,7 @@ def places_to_compute(n: int, max_n: int) -> int:
     (1000, 1050, 1100, ...) then computes once instead of every time.
     """
     target = max(n, SMALLEST_COMPUTATION)
-    step = 10 ** max(0, len(str(target)) - 2)
+    step: int = 10 ** max(0, len(str(target)) - 2)
     rounded = -(-target // step) * step
     return max(n, min(rounded, max_n))
 

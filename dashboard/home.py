@@ -10,10 +10,10 @@ import flask
 from dash import dcc
 from dash import html
 
-from api import service
 from dashboard import ids
 from dashboard.task_table import grid_row
 from dashboard.task_table import task_grid
+from tasks.service import current as service
 
 dash.register_page(__name__, path="/", title="π digits", name="Tasks")
 
@@ -21,7 +21,8 @@ dash.register_page(__name__, path="/", title="π digits", name="Tasks")
 def layout(**_query: str) -> html.Div:
     """Built on every visit, so the table is what the store holds now."""
     now = time.time()
-    tasks = service().store.page(limit=1_000_000)
+    # Every task, for now: the scale-out issue moves the grid to a server-side row model.
+    tasks = service().page(limit=1_000_000)
     rows = [grid_row(task, now) for task in tasks]
     return html.Div(
         [

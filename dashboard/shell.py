@@ -6,7 +6,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import html
 
-from compute.engine import ENGINE_NAME
+from tasks.service import current as service
 
 
 def shell_layout() -> html.Div:
@@ -28,7 +28,7 @@ def shell_layout() -> html.Div:
             html.Footer(
                 dbc.Container(
                     [
-                        html.Span(f"Engine: {ENGINE_NAME}", id="engine-name"),
+                        html.Span(f"Engine: {service().engine()['name']}", id="engine-name"),
                         " · every result proven by ball arithmetic and spot-checked by Bellard's BBP-type formula.",
                     ]
                 ),

@@ -10,12 +10,13 @@ import flask
 from dash import dcc
 from dash import html
 
-from api import service
 from dashboard import ids
 from dashboard.task_view import digits_area
 from dashboard.task_view import not_found
 from dashboard.task_view import status_badge
 from dashboard.task_view import timings
+from tasks.service import TaskNotFound
+from tasks.service import current as service
 from tasks.store import FINISHED
 
 
@@ -30,7 +31,10 @@ def layout(task_id: str | None = None, **_query: str) -> html.Div:
     """The task's page, or a friendly not-found page."""
     task = None
     if task_id is not None and task_id.isascii() and task_id.isdigit() and len(task_id) < 19:
-        task = service().store.get(int(task_id))
+        try:
+            task = service().get(int(task_id))
+        except TaskNotFound:
+            task = None
     if task is None:
         return not_found(f"There is no task {task_id!s}." if task_id else "No task was named.")
     finished = task["status"] in FINISHED
@@ -66,6 +70,6 @@ def layout(task_id: str | None = None, **_query: str) -> html.Div:
                 ],
                 className="mb-4",
             ),
-            html.Div(digits_area(task, service().digits), id=ids.DIGITS_AREA),
+            html.Div(digits_area(task), id=ids.DIGITS_AREA),
         ]
     )

@@ -26,7 +26,18 @@ COLUMNS: list[dict[str, Any]] = [
         "filter": "agNumberColumnFilter",
         "width": 140,
     },
-    {"field": "status", "headerName": "Status", "cellRenderer": "TaskStatus", "flex": 1, "minWidth": 260},
+    {
+        "field": "status",
+        "headerName": "Status",
+        "cellRenderer": "TaskStatus",
+        # AG Grid redraws a cell only when its value changes: make the value carry
+        # the phase and progress too, or a running task's bar would never move.
+        "valueGetter": {
+            "function": "params.data.status + ' ' + (params.data.phase || '') + ' ' + params.data.progress"
+        },
+        "flex": 1,
+        "minWidth": 260,
+    },
     {"field": "digit", "headerName": "Digit", "width": 90, "cellClass": "digit-cell"},
     {
         "field": "seconds",
@@ -40,7 +51,15 @@ COLUMNS: list[dict[str, Any]] = [
         "valueFormatter": {"function": "localTime(params.value)"},
         "width": 200,
     },
-    {"field": "cancel", "headerName": "", "cellRenderer": "CancelButton", "width": 110, "sortable": False},
+    {
+        "field": "cancel",
+        "headerName": "",
+        "cellRenderer": "CancelButton",
+        # Its value is the status, so the button goes when the task finishes (see above).
+        "valueGetter": {"function": "params.data.status"},
+        "width": 110,
+        "sortable": False,
+    },
 ]
 
 

@@ -7,12 +7,15 @@ import time
 import dash_bootstrap_components as dbc
 from dash import dcc
 from dash import html
+from dash.development.base_component import Component
 
-from compute.digit_store import DigitStore
 from dashboard import ids
 from dashboard.digits_view import WINDOW
 from dashboard.digits_view import render_digits
 from dashboard.digits_view import window_ending_at
+from tasks.service import DigitsGone
+from tasks.service import TaskNotDone
+from tasks.service import current as service
 from tasks.service import describe
 from tasks.store import CANCELLED
 from tasks.store import DONE
@@ -26,7 +29,7 @@ BADGE_COLOURS = {"queued": "secondary", RUNNING: "primary", DONE: "success", ERR
 def status_badge(task: Task) -> html.Div:
     """The status as a badge, with a progress bar while running and the reason on error."""
     public = describe(task)
-    children: list = [dbc.Badge(task["status"], color=BADGE_COLOURS[task["status"]], className="fs-6")]
+    children: list[Component] = [dbc.Badge(task["status"], color=BADGE_COLOURS[task["status"]], className="fs-6")]
     if task["status"] == RUNNING:
         percent = round(public["progress"] * 100)
         label = f"{task['phase'] or 'starting'} · {'≈' if public['progress_is_estimate'] else ''}{percent}%"
@@ -54,19 +57,20 @@ def _clock(timestamp: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(timestamp))
 
 
-def digits_area(task: Task, digits: DigitStore) -> html.Div:
+def digits_area(task: Task) -> Component:
     """Pi to n places once the task is done; a note before that."""
     n = int(task["n"])
-    if task["status"] != DONE:
+    start = window_ending_at(n)
+    try:
+        shown = render_digits(service().task_digits(task, start, WINDOW), start, n)
+    except TaskNotDone:
         note = {
             ERROR: "This task failed, so there are no digits to show.",
             CANCELLED: "This task was cancelled before it finished.",
         }.get(task["status"], "π to this place appears here as soon as the task is done.")
         return html.Div(html.P(note, className="text-muted"), id=ids.PI_DIGITS)
-    if len(digits) < n:
-        return html.P("These digits are no longer stored on this server; submit n again.", id=ids.PI_DIGITS)
-    start = window_ending_at(n)
-    shown = render_digits(digits.read(start, n - start + 1), start, n)
+    except DigitsGone as gone:
+        return html.P(str(gone), id=ids.PI_DIGITS)
     download = html.A(
         f"Download all {n:,} places (pi-{n}.txt)", href=f"/api/tasks/{task['id']}/pi.txt", id=ids.DOWNLOAD_LINK
     )

@@ -1,22 +1,32 @@
-"""The service layer: what the web page and the JSON API both call.
+"""The service layer: everything the pages, their callbacks and the JSON API read or change.
 
-Validation, the known-digit fast path and cancellation live here once, so the
-page and the API give the same answers and the same messages.
+Validation, the known-digit fast path, cancellation and the rules about stored
+digits live here once, so every surface gives the same answers and the same
+messages. Surfaces reach the service with ``current()`` and nothing else of
+tasks/ or compute/ that holds state.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
+import flask
+
 from compute.digit_store import DigitStore
+from compute.engine_info import expected_engine
 from compute.validation import parse_n
 from tasks.phases import phase_end
-from tasks.runner import LocalRunner
+from tasks.runner import Runner
+from tasks.store import DONE
 from tasks.store import FINISHED
 from tasks.store import RUNNING
 from tasks.store import Task
 from tasks.store import TaskStore
+
+# Where the app factory keeps the service: flask.current_app.extensions[EXTENSION].
+EXTENSION = "pi"
 
 # The C path reports the series every second: a report younger than this is
 # shown as measured; an older one is extrapolated.
@@ -31,10 +41,28 @@ class TaskFinished(RuntimeError):
     """The task has already finished, so it cannot be cancelled."""
 
 
-class TaskService:
-    """Submit, cancel and describe tasks."""
+class DigitsUnavailable(LookupError):
+    """The task's digits cannot be read."""
 
-    def __init__(self, store: TaskStore, digits: DigitStore, runner: LocalRunner, max_n: int) -> None:
+
+class TaskNotDone(DigitsUnavailable):
+    """The task is queued, running, failed or cancelled: it has no digits (yet)."""
+
+
+class DigitsGone(DigitsUnavailable):
+    """The task is done but the stored digits no longer reach its n."""
+
+
+def current() -> TaskService:
+    """The task service of the app handling this request (or callback)."""
+    service: TaskService = flask.current_app.extensions[EXTENSION]
+    return service
+
+
+class TaskService:
+    """Submit, cancel and read tasks, and read the stored digits."""
+
+    def __init__(self, store: TaskStore, digits: DigitStore, runner: Runner, max_n: int) -> None:
         self.store = store
         self.digits = digits
         self.runner = runner
@@ -60,11 +88,66 @@ class TaskService:
 
     def cancel(self, task_id: int) -> Task:
         """Cancel a queued or running task (its process is stopped)."""
-        task = self.get(task_id)
+        self.get(task_id)  # TaskNotFound first
         if not self.store.cancel(task_id):
-            raise TaskFinished(f"Task {task_id} has already finished ({task['status']}).")
-        self.runner.wake()
+            # Read again: the status seen before the UPDATE may be stale.
+            raise TaskFinished(f"Task {task_id} has already finished ({self.get(task_id)['status']}).")
+        self.runner.cancel(task_id)
         return self.get(task_id)
+
+    def page(self, limit: int, offset: int = 0) -> list[Task]:
+        """Tasks newest first."""
+        return self.store.page(limit, offset)
+
+    def count(self) -> int:
+        """How many tasks there are."""
+        return self.store.count()
+
+    def changed_since(self, since: float) -> list[Task]:
+        """Tasks changed at or after ``since`` (a time.time()), and every running task."""
+        return self.store.changed_since(since)
+
+    def stored_places(self) -> int:
+        """How many places of pi are stored."""
+        return len(self.digits)
+
+    def read_digits(self, start: int, count: int) -> str:
+        """Up to ``count`` stored places from place ``start``; shorter where the store ends."""
+        return self.digits.read(start, count)
+
+    def task_digits(self, task: Task, start: int, count: int) -> str:
+        """Places ``start``.. of a done task's n places (never past n).
+
+        :raises DigitsUnavailable: if the task is not done or its digits are gone.
+        """
+        n = self._check_digits_of(task)
+        return self.digits.read(start, min(count, n - start + 1))
+
+    def pi_text(self, task: Task) -> Iterator[str]:
+        """ "3." and the task's n places, in chunks (for a download).
+
+        :raises DigitsUnavailable: if the task is not done or its digits are gone.
+        """
+        return self.digits.stream(self._check_digits_of(task))
+
+    def engine(self) -> dict[str, Any]:
+        """Which engine computes, and this server's limits (cheap: loads no engine)."""
+        engine = expected_engine()
+        return {
+            "build": engine.build,
+            "name": engine.name,
+            "max_n": self.max_n,
+            "stored_places": self.stored_places(),
+            "workers": self.runner.describe()["workers"],
+        }
+
+    def _check_digits_of(self, task: Task) -> int:
+        n = int(task["n"])
+        if task["status"] != DONE:
+            raise TaskNotDone(f"Task {task['id']} is {task['status']}; its digits are ready when it is done.")
+        if not self.digits.covers(n):
+            raise DigitsGone("These digits are no longer stored on this server; submit n again.")
+        return n
 
 
 def describe(task: Task, now: float | None = None) -> dict[str, Any]:

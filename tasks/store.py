@@ -29,7 +29,7 @@ tasks = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("n", sa.BigInteger, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("status", sa.String(16), nullable=False),
     sa.Column("phase", sa.String(32)),
     sa.Column("progress", sa.Double, nullable=False, default=0.0),
     sa.Column("estimate_seconds", sa.Double),
@@ -45,13 +45,15 @@ tasks = sa.Table(
     sa.Column("finished_at", sa.Double),
     # Indexed: the live table asks "what changed since t?" every second.
     sa.Column("updated_at", sa.Double, nullable=False, index=True),
+    # The runner's "oldest queued" and the pages' "running, oldest first".
+    sa.Index("ix_tasks_status_id", "status", "id"),
 )
 
 Task = dict[str, Any]
 
 
 def connect(database_url: str) -> Engine:
-    """Create the engine for ``database_url`` and the table if it is missing."""
+    """The engine for ``database_url``; tasks.schema.upgrade creates or upgrades the tables."""
     options: dict[str, Any] = {"future": True}
     if database_url.startswith("sqlite"):
         # Several processes write (web server, workers): wait for the lock
@@ -60,7 +62,6 @@ def connect(database_url: str) -> Engine:
     engine = sa.create_engine(database_url, **options)
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
-    metadata.create_all(engine)
     return engine
 
 
@@ -87,8 +88,8 @@ class TaskStore:
         else:
             values.update(status=DONE, digit=digit, progress=1.0, started_at=now, finished_at=now)
         with self.engine.begin() as db:
-            task_id = db.execute(sa.insert(tasks).values(**values)).inserted_primary_key[0]
-            return _row(db.execute(sa.select(tasks).where(tasks.c.id == task_id)).one())
+            inserted = db.execute(sa.insert(tasks).values(**values).returning(*tasks.c)).one()
+            return _row(inserted)
 
     def get(self, task_id: int) -> Task | None:
         """The task with this id, or None."""
@@ -215,7 +216,7 @@ class TaskStore:
             row = db.execute(query.limit(1)).first()
         return None if row is None else _row(row)
 
-    def _update(self, task_id: int, statuses: tuple[str, ...], **values: Any) -> bool:
+    def _update(self, task_id: int, statuses: tuple[str, ...], **values: object) -> bool:
         values["updated_at"] = time.time()
         statement = sa.update(tasks).where(tasks.c.id == task_id, tasks.c.status.in_(statuses)).values(**values)
         with self.engine.begin() as db:

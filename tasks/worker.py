@@ -13,9 +13,6 @@ import time
 import traceback
 
 from compute.digit_store import DigitStore
-from compute.engine import BUILD
-from compute.engine import CheckFailed
-from compute.engine import pi_digits
 from compute.planning import estimated_seconds
 from compute.planning import places_to_compute
 from compute.processes import die_with_parent
@@ -39,6 +36,12 @@ def run_task(tasks: TaskStore, digits: DigitStore, task_id: int, max_n: int, thr
     if known is not None:
         tasks.finish(task_id, known)
         return
+    # Imported only here: loading FLINT and numpy takes a good part of a
+    # second, which a task whose digit is already stored does not need.
+    from compute.engine import BUILD
+    from compute.engine import CheckFailed
+    from compute.engine import pi_digits
+
     places = places_to_compute(n, max_n)
     estimate = estimated_seconds(places, threads, BUILD)
 
@@ -71,8 +74,8 @@ def _wait_for_a_covering_computation(tasks: TaskStore, digits: DigitStore, task_
         time.sleep(WAIT_POLL_SECONDS)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the worker process."""
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The arguments the runner starts a worker with."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--digits-dir", required=True)
@@ -80,17 +83,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--parent", type=int, required=True)
     parser.add_argument("task_id", type=int)
-    args = parser.parse_args(argv)
-    # If the server is killed, its workers must not live on as orphans that
-    # nobody counts: the restarted server requeues their tasks instead.
-    die_with_parent(args.parent)
-    tasks = TaskStore(connect(args.database_url))
+    return parser.parse_args(argv)
+
+
+def open_task_store(database_url: str) -> TaskStore:
+    """The task store a worker reports to."""
+    return TaskStore(connect(database_url))
+
+
+def run(args: argparse.Namespace, tasks: TaskStore) -> int:
+    """Run the task named in ``args``; any failure becomes the task's reason."""
     try:
         run_task(tasks, DigitStore(args.digits_dir), args.task_id, args.max_n, args.threads)
     except Exception as error:  # noqa: BLE001 - any failure becomes the task's reason
         traceback.print_exc()
         tasks.fail(args.task_id, f"The computation failed: {type(error).__name__}: {error}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the worker process."""
+    args = parse_args(argv)
+    # If the server is killed, its workers must not live on as orphans that
+    # nobody counts: the restarted server requeues their tasks instead.
+    die_with_parent(args.parent)
+    return run(args, open_task_store(args.database_url))
 
 
 if __name__ == "__main__":

@@ -1,25 +1,48 @@
-"""Shared fixtures: reference digits, a fresh app per test, task helpers."""
+"""Shared fixtures: reference digits, a fresh app per test, held workers, task helpers.
+
+Tests never read the developer's PI_* variables (only PI_TEST_*): each app is
+built from the test's own settings on its own data folder, and each
+PostgreSQL test gets a schema of its own in the test database.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import time
+import uuid
 from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+import psutil
 import pytest
 import sqlalchemy as sa
 
 from app import create_app
+from tasks import schema
+from tasks.local_runner import LocalRunner
+from tasks.service import TaskService
+from tasks.store import Task
 from tasks.store import TaskStore
 from tasks.store import connect
-from tasks.store import metadata
+from tests.held_worker import control_folder
 
 REFERENCE = Path(__file__).parent / "reference"
 POSTGRES_URL = os.environ.get("PI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_developer_settings() -> Iterator[None]:
+    """Hide PI_* (but PI_TEST_*) from every test and every process a test starts."""
+    hidden = {name: value for name, value in os.environ.items() if name.startswith("PI_")}
+    for name in hidden:
+        if not name.startswith("PI_TEST_"):
+            del os.environ[name]
+    yield
+    os.environ.update(hidden)
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +54,21 @@ def reference_digits() -> str:
 @pytest.fixture(scope="session")
 def checkpoints() -> dict[str, Any]:
     """Digits at places 10^0..10^9 and hashes of long prefixes (see tests/reference/README.md)."""
-    return json.loads((REFERENCE / "checkpoints.json").read_text())
+    found: dict[str, Any] = json.loads((REFERENCE / "checkpoints.json").read_text())
+    return found
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A URL of the test database whose tables live in a schema of this test's own."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as db:
+        db.execute(sa.text(f"CREATE SCHEMA {name}"))
+    yield f"{POSTGRES_URL}?options={quote(f'-csearch_path={name}')}"
+    with admin.begin() as db:
+        db.execute(sa.text(f"DROP SCHEMA {name} CASCADE"))
+    admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -39,18 +76,24 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Each task-store test runs on the embedded SQLite and on PostgreSQL."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'tasks.sqlite3'}"
-    engine = sa.create_engine(POSTGRES_URL)
-    try:
-        metadata.drop_all(engine)
-    finally:
-        engine.dispose()
-    return POSTGRES_URL
+    url: str = request.getfixturevalue("postgres_url")
+    return url
 
 
 @pytest.fixture
 def task_store(database_url: str) -> Iterator[TaskStore]:
-    """An empty task store."""
+    """An empty task store at the newest schema."""
     engine = connect(database_url)
+    schema.upgrade(engine)
+    yield TaskStore(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_task_store(tmp_path: Path) -> Iterator[TaskStore]:
+    """An empty task store on SQLite, for tests that need one database only."""
+    engine = connect(f"sqlite:///{tmp_path / 'tasks.sqlite3'}")
+    schema.upgrade(engine)
     yield TaskStore(engine)
     engine.dispose()
 
@@ -63,14 +106,14 @@ def make_app(tmp_path: Path) -> Iterator[Callable[..., Any]]:
     def build(**overrides: Any) -> Any:
         settings = {"DATA_DIR": str(tmp_path / "data"), "WORKERS": 2, "REFRESH_MS": 500}
         settings.update(overrides)
-        app = create_app(settings)
-        app.server.extensions["pi"].runner.poll_seconds = 0.1
+        app = create_app(settings, environ={})
+        runner_of(app).poll_seconds = 0.1
         apps.append(app)
         return app
 
     yield build
     for app in apps:
-        app.server.extensions["pi"].runner.stop()
+        runner_of(app).stop()
 
 
 @pytest.fixture
@@ -85,7 +128,27 @@ def client(app: Any) -> Any:
     return app.server.test_client()
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 60.0, interval: float = 0.05) -> Any:
+def service_of(app: Any) -> TaskService:
+    """The task service inside an app."""
+    service: TaskService = app.server.extensions["pi"]
+    return service
+
+
+def stored(store: TaskStore, task_id: int) -> Task:
+    """A task that must exist in ``store``."""
+    task = store.get(task_id)
+    assert task is not None, f"task {task_id} is not in the store"
+    return task
+
+
+def runner_of(app: Any) -> LocalRunner:
+    """The local runner inside an app, for tests that drive its decisions."""
+    runner = service_of(app).runner
+    assert isinstance(runner, LocalRunner)
+    return runner
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 60.0, interval: float = 0.02) -> Any:
     """Poll ``condition`` until it returns something truthy; fail after ``timeout``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -94,3 +157,54 @@ def wait_for(condition: Callable[[], Any], timeout: float = 60.0, interval: floa
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+class HeldWorkers:
+    """Drive the tests.held_worker processes of an app built with ``held=True``."""
+
+    def __init__(self, service: TaskService, data_dir: Path) -> None:
+        self.service = service
+        self.folder = control_folder(data_dir / "digits")
+
+    def process(self, task_id: int, attempt: int = 1, timeout: float = 30.0) -> psutil.Process:
+        """The held worker of this attempt at ``task_id``, once it runs.
+
+        A handle taken now, before anything acts on the process: a pid looked
+        up after a kill may already have been reaped.
+        """
+        pid_file = self.folder / f"{task_id}-{attempt}.pid"
+        wait_for(pid_file.exists, timeout=timeout)
+        return psutil.Process(int(pid_file.read_text()))
+
+    def send(self, task_id: int, command: str, attempt: int = 1) -> None:
+        with open(self.folder / f"{task_id}-{attempt}", "a") as commands:
+            commands.write(command + "\n")
+
+    def report(self, task_id: int, progress: float, places: int, phase: str = "summing the series") -> None:
+        self.send(task_id, f"report {progress} {places} {phase}")
+
+    def release(self, task_id: int, attempt: int = 1) -> None:
+        """Let the real worker code compute and finish the task."""
+        self.send(task_id, "release", attempt)
+
+    def kill(self, task_id: int, attempt: int = 1) -> None:
+        self.send(task_id, "die", attempt)
+
+
+@pytest.fixture
+def held(make_app: Callable[..., Any], tmp_path: Path) -> Callable[..., tuple[Any, HeldWorkers]]:
+    """Build an app whose workers hold their tasks until the test releases them."""
+
+    def build(**overrides: Any) -> tuple[Any, HeldWorkers]:
+        app = make_app(WORKER_MODULE="tests.held_worker", **overrides)
+        return app, HeldWorkers(service_of(app), tmp_path / "data")
+
+    return build
+
+
+def is_gone(process: psutil.Process) -> bool:
+    """Whether a process has exited (a zombie waiting to be reaped counts as gone)."""
+    try:
+        return not process.is_running() or process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True

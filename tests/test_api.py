@@ -72,7 +72,7 @@ def test_unknown_task_is_a_404(client: Any) -> None:
 
 
 def test_cancel_and_cancel_again(make_app: Any) -> None:
-    client = make_app(WORKERS=1).server.test_client()
+    client = make_app(START_RUNNER=False).server.test_client()
     task = client.post("/api/tasks", json={"n": 60_000_000}).get_json()
     response = client.delete(f"/api/tasks/{task['id']}")
     assert response.status_code == 200 and response.get_json()["status"] == "cancelled"

@@ -11,6 +11,8 @@ from dash.testing.browser import Browser
 from selenium.webdriver.common.keys import Keys
 
 from dashboard import ids
+from tests.conftest import is_gone
+from tests.conftest import service_of
 from tests.conftest import wait_for
 
 
@@ -46,8 +48,8 @@ def test_brws001_submit_six_then_read_pi_to_six_places(dash_duo: Any, app: Any) 
 
 def test_brws002_three_quick_tasks_all_finish(dash_duo: Any, app: Any, reference_digits: str) -> None:
     dash_duo.start_server(app)
-    for n in ("1000", "25000", "40000"):
-        submit(dash_duo, n, enter=True)
+    for text in ("1000", "25000", "40000"):
+        submit(dash_duo, text, enter=True)
     for task_id, n in ((1, 1000), (2, 25_000), (3, 40_000)):
         dash_duo.wait_for_text_to_equal(cell(task_id, "status"), "done", timeout=60)
         assert dash_duo.find_element(cell(task_id, "digit")).text == reference_digits[n - 1]
@@ -93,20 +95,28 @@ def test_brws004_second_browser_sees_the_same_tasks_live(dash_duo: Any, second_b
     dash_duo.wait_for_text_to_equal(cell(1, "digit"), "2", timeout=10)
 
 
-def test_brws005_cancel_from_the_row(dash_duo: Any, make_app: Any) -> None:
-    app = make_app(WORKERS=1)
+def test_brws005_cancel_from_the_row(dash_duo: Any, held: Any) -> None:
+    app, workers = held(WORKERS=1)
     dash_duo.start_server(app)
     submit(dash_duo, "80000000")
+    worker = workers.process(1)
+    workers.report(1, 0.25, places=80_000_000)
     dash_duo.wait_for_text_to_equal(cell(1, "status") + " .badge", "running", timeout=30)
+    # The bar's label can be wider than the bar, so read it from the title people hover.
+    progress = cell(1, "status") + " .progress"
+    wait_for(lambda: dash_duo.find_element(progress).get_attribute("title") == "summing the series · 25%", timeout=10)
     dash_duo.find_element(cell(1, "cancel") + " button").click()
     dash_duo.wait_for_text_to_equal(cell(1, "status"), "cancelled", timeout=10)
-    assert app.server.extensions["pi"].store.get(1)["status"] == "cancelled"
+    assert service_of(app).get(1)["status"] == "cancelled"
+    wait_for(lambda: is_gone(worker), timeout=5)  # its process was stopped, not just its row
+    assert dash_duo.find_elements(cell(1, "cancel") + " button") == []
+    assert dash_duo.get_logs() == []
 
 
 def test_brws006_large_n_pages_through_a_window(dash_duo: Any, app: Any, reference_digits: str) -> None:
     service = app.server.extensions["pi"]
     task = service.submit(5000)
-    wait_for(lambda: service.store.get(task["id"])["status"] == "done")
+    wait_for(lambda: service.get(task["id"])["status"] == "done")
     dash_duo.start_server(app)
     dash_duo.wait_for_page(f"{dash_duo.server_url}/task/{task['id']}")
     dash_duo.wait_for_text_to_equal(f"#{ids.WINDOW_LABEL}", "places 3,001–5,000 of 5,000", timeout=10)
@@ -126,7 +136,7 @@ def test_brws006_large_n_pages_through_a_window(dash_duo: Any, app: Any, referen
     assert dash_duo.get_logs() == []
 
 
-def test_brws007_running_task_page_fills_in_when_done(dash_duo: Any, app: Any, checkpoints: dict) -> None:
+def test_brws007_running_task_page_fills_in_when_done(dash_duo: Any, app: Any, checkpoints: dict[str, Any]) -> None:
     dash_duo.start_server(app)
     task = app.server.extensions["pi"].submit(10_000_000)
     dash_duo.wait_for_page(f"{dash_duo.server_url}/task/{task['id']}")

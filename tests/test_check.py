@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-import compute.bbp
 import compute.engine
 from compute.bbp import pi_hex_digits
 from compute.digit_store import DigitStore
 from compute.engine import CheckFailed
 from compute.engine import pi_digits
+from compute.engine_info import CHECK_KERNEL_LIBRARY
 from tasks.store import ERROR
 from tasks.store import TaskStore
-from tasks.store import connect
 from tasks.worker import run_task
+from tests.conftest import stored
 
 
 def hex_from_decimal_reference(reference_digits: str, position: int, count: int = 6) -> str:
@@ -34,7 +34,7 @@ def hex_from_decimal_reference(reference_digits: str, position: int, count: int 
 
 
 # The numpy implementation always; the C kernel too when `make native` built it.
-IMPLEMENTATIONS = ["numpy", "kernel"] if compute.bbp.KERNEL_PATH.exists() else ["numpy"]
+IMPLEMENTATIONS = ["numpy", "kernel"] if CHECK_KERNEL_LIBRARY.exists() else ["numpy"]
 
 
 @pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
@@ -55,13 +55,15 @@ def test_a_failed_check_raises(monkeypatch: pytest.MonkeyPatch) -> None:
         pi_digits(1000)
 
 
-def test_a_failed_check_stores_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    tasks = TaskStore(connect(f"sqlite:///{tmp_path / 'tasks.sqlite3'}"))
+def test_a_failed_check_stores_nothing(
+    tmp_path: Path, sqlite_task_store: TaskStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tasks = sqlite_task_store
     digits = DigitStore(tmp_path / "digits")
     task = tasks.create(500)
     tasks.claim_next()
     monkeypatch.setattr(compute.engine, "pi_hex_digits", lambda position, count: "abcdef")
     run_task(tasks, digits, task["id"], max_n=10**6)
-    failed = tasks.get(task["id"])
+    failed = stored(tasks, task["id"])
     assert failed["status"] == ERROR and "independent check" in failed["error"]
     assert len(digits) == 0

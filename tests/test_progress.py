@@ -5,15 +5,17 @@ from __future__ import annotations
 from tasks.phases import PHASES
 from tasks.service import FRESH_SECONDS
 from tasks.service import describe
+from tasks.store import Task
 from tasks.store import TaskStore
+from tests.conftest import stored
 
 
-def running_task(task_store: TaskStore, phase: str, done: float, estimate_seconds: float = 20.0) -> dict:
+def running_task(task_store: TaskStore, phase: str, done: float, estimate_seconds: float = 20.0) -> Task:
     task = task_store.create(100_000_000)
     task_store.claim_next()
     name, start, end = PHASES[phase]
     task_store.report(task["id"], name, start + done * (end - start), estimate_seconds, 100_000_000)
-    return task_store.get(task["id"])
+    return stored(task_store, task["id"])
 
 
 def test_a_fresh_measured_report_is_shown_as_measured(task_store: TaskStore) -> None:
@@ -36,5 +38,5 @@ def test_a_task_waiting_for_another_does_not_pretend_to_progress(task_store: Tas
     task = task_store.create(1000)
     task_store.claim_next()
     task_store.report(task["id"], "waiting for task 1", 0.0, 20.0)
-    shown = describe(task_store.get(task["id"]), now=task_store.get(task["id"])["updated_at"] + 60.0)
+    shown = describe(stored(task_store, task["id"]), now=stored(task_store, task["id"])["updated_at"] + 60.0)
     assert shown["progress"] == 0.0 and shown["progress_is_estimate"] is False

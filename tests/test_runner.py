@@ -1,39 +1,48 @@
-"""The local runner: bounded, FIFO, cancellable, and it loses no task."""
+"""The local runner: bounded, FIFO, cancellable, and it loses no task.
+
+Most tests hold tasks running with tests.held_worker and drive the runner's
+decisions one ``tick()`` at a time, so "it did not start" is asserted right
+after the decision, without sleeping; released tasks then run the real worker.
+"""
 
 from __future__ import annotations
 
-import os
-import signal
-import time
+from functools import partial
 from typing import Any
 
 import psutil
 import pytest
 
-import tasks.runner
+import tasks.local_runner
 from tasks.store import CANCELLED
 from tasks.store import DONE
+from tasks.store import ERROR
+from tasks.store import QUEUED
 from tasks.store import RUNNING
+from tests.conftest import is_gone
+from tests.conftest import runner_of
+from tests.conftest import service_of
 from tests.conftest import wait_for
 
 
-def service_of(app: Any) -> Any:
-    return app.server.extensions["pi"]
+def status(service: Any, task_id: int) -> str:
+    return str(service.get(task_id)["status"])
 
 
-def test_burst_of_fifty_tasks_runs_two_at_a_time_in_order(app: Any, reference_digits: str) -> None:
+def test_burst_of_twenty_tasks_runs_two_at_a_time_in_order(app: Any, reference_digits: str) -> None:
     service = service_of(app)
-    submitted = [service.submit(n)["id"] for n in range(100, 150)]
+    runner = runner_of(app)
+    submitted = [service.submit(n)["id"] for n in range(100, 120)]
     most_tasks, most_processes = 0, 0
 
     def all_finished() -> bool:
         nonlocal most_tasks, most_processes
         most_tasks = max(most_tasks, service.store.count_running())
-        most_processes = max(most_processes, len(service.runner.worker_pids()))
-        return all(service.store.get(task_id)["status"] == DONE for task_id in submitted)
+        most_processes = max(most_processes, len(runner.worker_pids()))
+        return all(status(service, task_id) == DONE for task_id in submitted)
 
     wait_for(all_finished, timeout=120, interval=0.01)
-    tasks = [service.store.get(task_id) for task_id in submitted]
+    tasks = [service.get(task_id) for task_id in submitted]
     assert [task["digit"] for task in tasks] == [reference_digits[task["n"] - 1] for task in tasks]
     assert most_tasks <= 2 and most_processes <= 2
     assert most_processes == 2  # the two workers were both used
@@ -48,111 +57,138 @@ def test_burst_of_fifty_tasks_runs_two_at_a_time_in_order(app: Any, reference_di
     assert [task["id"] for task in sorted(tasks, key=lambda task: task["started_at"])] == submitted
 
 
-def is_alive(process: psutil.Process) -> bool:
-    try:
-        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
-def running_with_worker(service: Any, task_id: int) -> int | None:
-    task = service.store.get(task_id)
-    return task["worker_pid"] if task["status"] == RUNNING else None
-
-
-def test_cancel_stops_a_running_task_and_the_queue_moves_on(make_app: Any) -> None:
+def test_cancel_stops_a_running_computation_and_its_check(make_app: Any) -> None:
+    # A real computation: large enough that its Bellard check runs in a helper
+    # process beside FLINT, which must not outlive the cancelled task.
     service = service_of(make_app(WORKERS=1))
-    # Large enough that its spot check would run on for many seconds if orphaned.
     big = service.submit(300_000_000)["id"]
     small = service.submit(1000)["id"]
-    pid = wait_for(lambda: running_with_worker(service, big))
-    # Well inside the computation, with its check process going beside it.
-    helpers = wait_for(lambda: psutil.Process(pid).children(recursive=True), timeout=10)
+    worker = psutil.Process(wait_for(lambda: service.get(big)["worker_pid"]))
+    helpers = wait_for(lambda: worker.children(recursive=True), timeout=30)
     service.cancel(big)
-    for process in [psutil.Process(pid), *helpers]:
-        wait_for(lambda process=process: not is_alive(process), timeout=5)
-    assert service.store.get(big)["status"] == CANCELLED
-    wait_for(lambda: service.store.get(small)["status"] == DONE, timeout=30)
-    assert service.store.get(big)["status"] == CANCELLED  # its worker never wrote a result
+    for process in [worker, *helpers]:
+        wait_for(partial(is_gone, process), timeout=5)
+    wait_for(lambda: status(service, small) == DONE, timeout=30)
+    assert status(service, big) == CANCELLED  # its worker never wrote a result
 
 
-def test_cancel_a_queued_task(make_app: Any) -> None:
-    service = service_of(make_app(WORKERS=1))
+def test_cancel_a_queued_task_and_it_never_starts(held: Any) -> None:
+    app, _workers = held(START_RUNNER=False, WORKERS=1)
+    service = service_of(app)
+    runner = runner_of(app)
     first = service.submit(30_000_000)["id"]
     queued = service.submit(20_000)["id"]
-    wait_for(lambda: running_with_worker(service, first))
+    runner.tick()
+    assert status(service, first) == RUNNING and status(service, queued) == QUEUED
     service.cancel(queued)
     service.cancel(first)
-    time.sleep(1)
-    assert service.store.get(queued)["status"] == CANCELLED
-    assert service.store.get(queued)["started_at"] is None
+    runner.tick()  # a slot is free now: the cancelled task must not take it
+    assert status(service, queued) == CANCELLED
+    assert service.get(queued)["started_at"] is None
 
 
-def test_a_killed_worker_loses_no_task(app: Any, checkpoints: dict) -> None:
+def test_a_killed_worker_loses_no_task(held: Any, reference_digits: str) -> None:
+    app, workers = held(START_RUNNER=False)
     service = service_of(app)
-    task_id = service.submit(10_000_000)["id"]
-    pid = wait_for(lambda: running_with_worker(service, task_id))
-    time.sleep(0.5)
-    os.kill(pid, signal.SIGKILL)
-    task = wait_for(lambda: (t := service.store.get(task_id))["status"] == DONE and t, timeout=120)
-    assert task["digit"] == checkpoints["digit_at"]["10000000"]
+    runner = runner_of(app)
+    task_id = service.submit(123_457)["id"]
+    runner.tick()
+    first = workers.process(task_id)
+    workers.kill(task_id)
+    wait_for(lambda: is_gone(first), timeout=10)
+    runner.tick()  # reaps the dead worker, requeues its task and starts it again
+    again = workers.process(task_id, attempt=2)
+    assert again.pid != first.pid and status(service, task_id) == RUNNING
+    workers.release(task_id, attempt=2)
+    task = wait_for(lambda: (t := service.get(task_id))["status"] == DONE and t, timeout=30)
+    assert task["digit"] == reference_digits[123_457 - 1]
     assert task["attempts"] == 2
     assert service.store.count() == 1
 
 
-def test_a_task_that_keeps_dying_ends_in_error(app: Any) -> None:
+def test_a_task_that_keeps_dying_ends_in_error(held: Any) -> None:
+    app, workers = held(START_RUNNER=False)
     service = service_of(app)
+    runner = runner_of(app)
     task_id = service.submit(40_000_000)["id"]
-    for _ in range(3):
-        pid = wait_for(lambda: running_with_worker(service, task_id))
-        os.kill(pid, signal.SIGKILL)
-        wait_for(lambda pid=pid: (t := service.store.get(task_id))["worker_pid"] != pid or t["status"] == "error")
-    task = wait_for(lambda: (t := service.store.get(task_id))["status"] == "error" and t, timeout=30)
-    assert "stopped unexpectedly 3 times" in task["error"]
+    runner.tick()
+    for attempt in (1, 2, 3):
+        process = workers.process(task_id, attempt)
+        workers.kill(task_id, attempt)
+        wait_for(partial(is_gone, process), timeout=10)
+        runner.tick()
+    task = service.get(task_id)
+    assert task["status"] == ERROR and "stopped unexpectedly 3 times" in task["error"]
+    assert "killed by signal 9" in task["error"]
+    assert runner.worker_pids() == {}
 
 
-def test_a_smaller_task_waits_for_a_running_computation(
-    app: Any, checkpoints: dict, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # One thread for the big task, so the second worker has a core to start on.
-    monkeypatch.setattr(tasks.runner, "PARALLEL_FROM_N", 10**12)
+def test_a_smaller_task_waits_for_a_running_computation(held: Any, reference_digits: str) -> None:
+    app, workers = held()
     service = service_of(app)
-    big = service.submit(10_000_000)["id"]
-    wait_for(lambda: service.store.get(big)["places"])  # its worker is computing
-    small = service.submit(9_999_990)["id"]
-    wait_for(lambda: (service.store.get(small)["phase"] or "").startswith("waiting for task"), timeout=30)
-    done = wait_for(lambda: (t := service.store.get(small))["status"] == DONE and t, timeout=120)
-    assert done["digit"] == checkpoints["window_ending_at"]["10000000"][9]
+    big = service.submit(200_000)["id"]
+    workers.process(big)
+    workers.report(big, 0.1, places=200_000)
+    wait_for(lambda: service.get(big)["places"] == 200_000)
+    small = service.submit(199_990)["id"]
+    workers.process(small)
+    workers.release(small)
+    waiting = f"waiting for task {big}"
+    wait_for(lambda: service.get(small)["phase"] == waiting, timeout=30)
+    workers.release(big)
+    done = wait_for(lambda: (t := service.get(small))["status"] == DONE and t, timeout=30)
+    assert done["digit"] == reference_digits[199_990 - 1]
     assert done["places"] is None  # it computed nothing itself
-    assert done["finished_at"] >= service.store.get(big)["finished_at"]
+    assert done["finished_at"] >= service.get(big)["finished_at"]
 
 
-def test_a_lone_large_task_gets_every_core_and_never_oversubscribes(app: Any) -> None:
+def test_a_lone_large_task_gets_every_core_and_never_oversubscribes(held: Any) -> None:
+    app, workers = held(START_RUNNER=False)
     service = service_of(app)
+    runner = runner_of(app)
     big = service.submit(40_000_000)["id"]
-    wait_for(lambda: running_with_worker(service, big))
-    assert service.runner.threads_in_use() == service.runner.cores
+    runner.tick()
+    worker = workers.process(big)
+    assert runner.threads_in_use() == runner.cores
+    assert worker.cmdline()[worker.cmdline().index("--threads") + 1] == str(runner.cores)
     second = service.submit(12_345)["id"]
-    time.sleep(1.0)
-    # No core is free, so the second task waits in the queue.
-    assert service.store.get(second)["status"] == "queued"
+    runner.tick()
+    assert status(service, second) == QUEUED  # no core is free
     service.cancel(big)
-    wait_for(lambda: service.store.get(second)["status"] == DONE, timeout=30)
+    wait_for(lambda: is_gone(worker), timeout=5)
+    runner.tick()
+    assert status(service, second) == RUNNING
+    small = workers.process(second).cmdline()
+    assert small[small.index("--threads") + 1] == "1"  # too small to be worth a second thread
 
 
-def test_the_queue_waits_for_memory_the_next_task_needs(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    service = service_of(make_app(START_RUNNER=False))
-    runner = service.runner
+def test_the_queue_waits_for_memory_the_next_task_needs(held: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    app, workers = held(START_RUNNER=False)
+    service = service_of(app)
+    runner = runner_of(app)
     first = service.submit(40_000_000)["id"]
     second = service.submit(30_000_000)["id"]
     available = psutil.virtual_memory().available
-    # Pretend each task needs all the memory there is: the second cannot fit beside the first.
-    monkeypatch.setattr(tasks.runner, "estimated_peak_bytes", lambda places: available + places)
+    # Each task is said to need all the memory there is: the second cannot fit beside the first.
+    monkeypatch.setattr(tasks.local_runner, "estimated_peak_bytes", lambda places: available + places)
     runner.cores = 4
-    runner.start()
-    wait_for(lambda: running_with_worker(service, first))
-    time.sleep(1.0)
-    assert service.store.get(second)["status"] == "queued"
+    runner.tick()
+    worker = workers.process(first)
+    assert status(service, first) == RUNNING and status(service, second) == QUEUED
+    runner.tick()
+    assert status(service, second) == QUEUED
     service.cancel(first)
-    wait_for(lambda: service.store.get(second)["status"] == "running", timeout=30)
-    service.cancel(second)
+    wait_for(lambda: is_gone(worker), timeout=5)
+    runner.tick()
+    assert status(service, second) == RUNNING
+
+
+def test_the_runner_describes_itself(held: Any) -> None:
+    app, workers = held(START_RUNNER=False)
+    service = service_of(app)
+    runner = runner_of(app)
+    assert runner.describe() == {"kind": "local", "workers": 2, "cores": runner.cores, "running": 0}
+    service.submit(20_000)
+    runner.tick()
+    workers.process(1)
+    assert runner.describe()["running"] == 1

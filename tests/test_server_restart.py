@@ -17,13 +17,18 @@ import psutil
 import pytest
 
 from config import PROJECT_ROOT
+from tasks.store import TaskStore
+from tasks.store import connect
+from tests.conftest import is_gone
+from tests.conftest import stored
 from tests.conftest import wait_for
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 class Server:
@@ -31,24 +36,24 @@ class Server:
 
     def __init__(self, data_dir: Path, workers: int) -> None:
         self.port = free_port()
+        self.data_dir = data_dir
+        # os.environ holds no PI_* here (tests/conftest.py hides them).
         self.env = {**os.environ, "PI_DATA_DIR": str(data_dir), "PI_PORT": str(self.port), "PI_WORKERS": str(workers)}
-        self.process: subprocess.Popen[str] | None = None
+        # Its output goes to a file: a pipe nobody reads would fill and stall the server.
+        self.log = data_dir.parent / "server.log"
+        self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "app.py"],
-            cwd=PROJECT_ROOT,
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "app.py"], cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
         wait_for(self._answers, timeout=60, interval=0.2)
 
     def _answers(self) -> bool:
         assert self.process is not None
         if self.process.poll() is not None:
-            pytest.fail(f"server exited with {self.process.returncode}:\n{self.process.stdout.read()}")
+            pytest.fail(f"server exited with {self.process.returncode}:\n{self.log.read_text()}")
         try:
             self.get("/api/tasks")
             return True
@@ -74,6 +79,16 @@ class Server:
             return json.load(response)
 
 
+def worker_process(server: Server) -> psutil.Process | None:
+    """The server's worker process, if it has started one."""
+    assert server.process is not None
+    try:
+        children = psutil.Process(server.process.pid).children()
+        return next((child for child in children if "tasks.worker" in child.cmdline()), None)
+    except psutil.Error:  # a child exited between listing and reading it
+        return None
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     running = Server(tmp_path / "data", workers=1)
@@ -83,26 +98,26 @@ def server(tmp_path: Path) -> Iterator[Server]:
         running.process.wait(10)
 
 
-def test_killed_server_resumes_running_and_queued_tasks(server: Server, checkpoints: dict) -> None:
+def test_killed_server_resumes_running_and_queued_tasks(server: Server, checkpoints: dict[str, Any]) -> None:
     server.start()
     running = server.post("/api/tasks", {"n": 10_000_000})
     queued = server.post("/api/tasks", {"n": 9_999_990})
     wait_for(lambda: server.get(f"/api/tasks/{running['id']}")["status"] == "running")
-    workers = wait_for(
-        lambda: [p for p in psutil.Process(server.process.pid).children() if "tasks.worker" in p.cmdline()]
-    )
+    # Handles taken before the kill: a pid looked up afterwards may be reaped already.
+    worker = wait_for(lambda: worker_process(server))
     server.kill()
     # The worker dies with its server rather than live on uncounted.
-    wait_for(
-        lambda: not any(worker.is_running() and worker.status() != psutil.STATUS_ZOMBIE for worker in workers),
-        timeout=10,
-    )
+    wait_for(lambda: is_gone(worker), timeout=10)
 
     server.start()
     done = wait_for(lambda: (t := server.get(f"/api/tasks/{running['id']}"))["status"] == "done" and t, timeout=180)
     assert done["digit"] == checkpoints["digit_at"]["10000000"]
     last = wait_for(lambda: (t := server.get(f"/api/tasks/{queued['id']}"))["status"] == "done" and t, timeout=180)
     assert last["digit"] == checkpoints["window_ending_at"]["10000000"][9]  # place 9,999,990
+    # The first task really was cut short and run again, not finished before the kill.
+    engine = connect(f"sqlite:///{server.data_dir / 'tasks.sqlite3'}")
+    assert stored(TaskStore(engine), running["id"])["attempts"] == 2
+    engine.dispose()
     listing = server.get("/api/tasks")
     assert listing["total"] == 2
     assert sorted(task["id"] for task in listing["tasks"]) == sorted([running["id"], queued["id"]])

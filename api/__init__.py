@@ -15,24 +15,18 @@ from __future__ import annotations
 
 import flask
 
-from compute.engine import BUILD
-from compute.engine import ENGINE_NAME
 from compute.validation import InvalidN
+from tasks.service import DigitsGone
 from tasks.service import TaskFinished
+from tasks.service import TaskNotDone
 from tasks.service import TaskNotFound
-from tasks.service import TaskService
+from tasks.service import current as service
 from tasks.service import describe
-from tasks.store import DONE
 
 blueprint = flask.Blueprint("api", __name__, url_prefix="/api")
 
 MAX_PAGE = 1000
 MAX_DIGITS_PER_REQUEST = 1_000_000
-
-
-def service() -> TaskService:
-    """The task service of the app handling this request."""
-    return flask.current_app.extensions["pi"]
 
 
 class ApiError(Exception):
@@ -74,10 +68,9 @@ def tasks() -> flask.Response:
     """A page of tasks, newest first."""
     limit = _int_arg("limit", 100, 1, MAX_PAGE)
     offset = _int_arg("offset", 0, 0, None)
-    store = service().store
     return flask.jsonify(
-        tasks=[describe(task) for task in store.page(limit, offset)],
-        total=store.count(),
+        tasks=[describe(task) for task in service().page(limit, offset)],
+        total=service().count(),
         limit=limit,
         offset=offset,
     )
@@ -102,13 +95,13 @@ def cancel(task_id: int) -> flask.Response:
 def download(task_id: int) -> flask.Response:
     """Pi to n places as a text file, streamed from the digit store."""
     found = service().get(task_id)
-    if found["status"] != DONE:
-        raise ApiError(409, f"Task {task_id} is {found['status']}; its digits are ready when it is done.")
-    n = int(found["n"])
     try:
-        chunks = service().digits.stream(n)
-    except LookupError:
-        raise ApiError(410, "These digits are no longer stored on this server; submit n again.") from None
+        chunks = service().pi_text(found)
+    except TaskNotDone as error:
+        raise ApiError(409, str(error)) from None
+    except DigitsGone as error:
+        raise ApiError(410, str(error)) from None
+    n = int(found["n"])
     response = flask.Response(flask.stream_with_context(chunks), mimetype="text/plain")
     response.headers["Content-Length"] = str(n + 2)
     response.headers["Content-Disposition"] = f'attachment; filename="pi-{n}.txt"'
@@ -118,13 +111,7 @@ def download(task_id: int) -> flask.Response:
 @blueprint.get("/engine")
 def engine() -> flask.Response:
     """Which digit engine computes, and the limits of this server."""
-    return flask.jsonify(
-        build=BUILD,
-        name=ENGINE_NAME,
-        max_n=service().max_n,
-        stored_places=len(service().digits),
-        workers=service().runner.workers,
-    )
+    return flask.jsonify(service().engine())
 
 
 @blueprint.get("/pi")
@@ -132,13 +119,12 @@ def digits() -> flask.Response:
     """Stored digits: ``count`` places from place ``start`` (place 1 is "1")."""
     start = _int_arg("start", 1, 1, None)
     count = _int_arg("count", 100, 1, MAX_DIGITS_PER_REQUEST)
-    store = service().digits
-    stored = len(store)
+    stored = service().stored_places()
     if start > stored:
         raise ApiError(
             404, f"Place {start:,} is not computed yet ({stored:,} places are stored); submit a task for it."
         )
-    text = store.read(start, count)
+    text = service().read_digits(start, count)
     return flask.jsonify(start=start, count=len(text), digits=text, stored=stored)
 
 

@@ -1,0 +1,77 @@
+"""Which digit engine a worker will load, told without loading it.
+
+The web process shows the engine in the page footer and in ``GET /api/engine``,
+but must not import FLINT, numpy and the native libraries just for that: they
+cost memory and start-up time in every web process, and only workers compute.
+This module looks at the files ``make native`` builds and at ``PI_ENGINE``
+instead; ``compute.engine`` names itself with the same function, so the two
+cannot drift apart (tests/test_engine_builds.py checks it per build).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+NATIVE = Path(__file__).resolve().parent.parent / "native"
+NATIVE_PYTHON = NATIVE / "python"
+C_PATH_LIBRARY = NATIVE / "lib" / "libpinative.so"
+CHECK_KERNEL_LIBRARY = NATIVE / "lib" / "libpibbp.so"
+_NATIVE_FLINT_PC = NATIVE / "flint" / "lib" / "pkgconfig" / "flint.pc"
+ENGINE_CHOICES = ("auto", "native", "portable")
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What computes: ``build`` is "native" or "portable"; ``name`` is for people."""
+
+    build: str
+    c_path: bool
+    name: str
+
+
+def wanted_engine() -> str:
+    """PI_ENGINE as given (auto, native or portable).
+
+    :raises ValueError: on any other value, naming the variable.
+    """
+    wanted = os.environ.get("PI_ENGINE", "auto").strip().lower()
+    if wanted not in ENGINE_CHOICES:
+        raise ValueError(f"PI_ENGINE must be auto, native or portable, not {wanted!r}")
+    return wanted
+
+
+def native_built() -> bool:
+    """Whether ``make native`` built python-flint against the native FLINT."""
+    return (NATIVE_PYTHON / "flint").is_dir()
+
+
+def engine_name(build: str, c_path: bool) -> str:
+    """The engine's name as the footer and the API show it."""
+    if build == "native":
+        route = "Chudnovsky in C (pi_native.c)" if c_path else f"python-flint {_python_flint_version()}"
+        return f"native {route} on FLINT {_native_flint_version()}"
+    return f"portable python-flint {_python_flint_version()} (the wheel's generic FLINT)"
+
+
+def expected_engine() -> EngineInfo:
+    """The engine a worker started now would load (cheap: reads a few file names)."""
+    wanted = wanted_engine()
+    build = "native" if wanted != "portable" and native_built() else "portable"
+    c_path = build == "native" and C_PATH_LIBRARY.exists()
+    return EngineInfo(build, c_path, engine_name(build, c_path))
+
+
+def _python_flint_version() -> str:
+    return metadata.version("python-flint")
+
+
+def _native_flint_version() -> str:
+    try:
+        found = re.search(r"^Version:\s*(\S+)", _NATIVE_FLINT_PC.read_text(), re.MULTILINE)
+    except OSError:
+        found = None
+    return found.group(1) if found else "(unknown version)"

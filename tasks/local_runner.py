@@ -1,0 +1,254 @@
+"""The local runner: runs queued tasks in worker processes on this machine, a bounded number at once.
+
+A supervisor thread in the web server polls the task store (and is woken at
+once on submit or cancel). It starts one ``tasks.worker`` process per task,
+oldest first, while fewer than ``workers`` tasks are marked running (whoever
+started them), a core is free, and memory is left for what the next task is
+expected to need (compute/planning.py). It kills the process of a task that
+was cancelled, and puts a task whose process died back in the queue (up to
+MAX_ATTEMPTS times), so a killed worker or a restarted server loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from compute.digit_store import DigitStore
+from compute.planning import estimated_peak_bytes
+from compute.planning import places_to_compute
+from tasks.store import QUEUED
+from tasks.store import RUNNING
+from tasks.store import Task
+from tasks.store import TaskStore
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MAX_ATTEMPTS = 3
+# A task claimed but not yet given a process id is left alone this long, in
+# case another server process is between claiming it and starting its worker.
+CLAIM_GRACE_SECONDS = 30.0
+# Below this n a task takes under a second: threads would not pay off.
+PARALLEL_FROM_N = 5_000_000
+
+
+class LocalRunner:
+    """Runs tasks from ``store`` in at most ``workers`` worker processes (a tasks.runner.Runner)."""
+
+    def __init__(
+        self,
+        store: TaskStore,
+        *,
+        database_url: str,
+        digits_dir: str,
+        max_n: int,
+        workers: int,
+        cores: int | None = None,
+        poll_seconds: float = 0.5,
+        worker_module: str = "tasks.worker",
+    ) -> None:
+        self.store = store
+        self.workers = workers
+        self.cores = cores or os.cpu_count() or 1
+        self.poll_seconds = poll_seconds
+        self._worker_module = worker_module
+        self._worker_args = [
+            "--database-url",
+            database_url,
+            "--digits-dir",
+            digits_dir,
+            "--max-n",
+            str(max_n),
+        ]
+        self._children: dict[int, subprocess.Popen[bytes]] = {}
+        self._threads: dict[int, int] = {}
+        self._memory: dict[int, int] = {}
+        self._digits = DigitStore(digits_dir)
+        self._max_n = max_n
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the supervisor thread (idempotent)."""
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._loop, name="pi-runner", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Look at the queue now rather than at the next poll."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the supervisor and kill its workers; their tasks stay running
+        in the store and are requeued by the next runner to start."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        self._kill_all_workers()
+
+    def cancel(self, task_id: int) -> None:
+        """Kill the worker of a task the store has marked cancelled, at once."""
+        child = self._children.get(task_id)
+        if child is not None and child.poll() is None:
+            child.kill()
+        self.wake()
+
+    def describe(self) -> dict[str, Any]:
+        """The runner's kind and limits, for the API."""
+        return {"kind": "local", "workers": self.workers, "cores": self.cores, "running": len(self.worker_pids())}
+
+    def threads_in_use(self) -> int:
+        """Threads granted to this runner's live workers."""
+        return sum(self._threads.get(task_id, 1) for task_id in self.worker_pids())
+
+    def worker_pids(self) -> dict[int, int]:
+        """Task id -> pid of this runner's worker processes still alive."""
+        return {task_id: child.pid for task_id, child in list(self._children.items()) if child.poll() is None}
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.tick()
+            except Exception:  # a database hiccup must not end the runner
+                log.exception("runner tick failed")
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+
+    def _kill_all_workers(self) -> None:
+        for child in list(self._children.values()):
+            child.kill()
+            child.wait()
+        self._children.clear()
+
+    def tick(self) -> None:
+        """One round: reap, stop cancelled, recover orphans, start queued."""
+        self._reap_finished_workers()
+        self._kill_cancelled_workers()
+        self._requeue_orphans()
+        self._start_queued()
+
+    def _reap_finished_workers(self) -> None:
+        for task_id, child in list(self._children.items()):
+            exit_code = child.poll()
+            if exit_code is None:
+                continue
+            del self._children[task_id]
+            self._threads.pop(task_id, None)
+            self._memory.pop(task_id, None)
+            task = self.store.get(task_id)
+            if task is not None and task["status"] == RUNNING:
+                why = f"killed by signal {-exit_code}" if exit_code < 0 else f"exit code {exit_code}"
+                self._recover(task, why)
+
+    def _kill_cancelled_workers(self) -> None:
+        if not self._children:
+            return
+        running = {task["id"] for task in self.store.with_status(RUNNING)}
+        for task_id, child in list(self._children.items()):
+            if task_id not in running and child.poll() is None:
+                child.kill()
+
+    def _requeue_orphans(self) -> None:
+        now = time.time()
+        for task in self.store.with_status(RUNNING):
+            if task["id"] in self._children:
+                continue
+            pid = task["worker_pid"]
+            if pid is None:
+                if now - task["updated_at"] > CLAIM_GRACE_SECONDS:
+                    self._recover(task, "no worker was started")
+            elif not _is_worker_alive(pid, self._worker_module):
+                self._recover(task, "its worker process is gone")
+
+    def _recover(self, task: Task, why: str) -> None:
+        if task["attempts"] >= MAX_ATTEMPTS:
+            self.store.fail(
+                task["id"],
+                f"The worker stopped unexpectedly {task['attempts']} times ({why}); "
+                "the server may not have enough memory for this n.",
+            )
+            log.warning("task %s failed for good: %s", task["id"], why)
+        else:
+            self.store.requeue(task["id"])
+            log.warning("task %s requeued: %s", task["id"], why)
+
+    def _start_queued(self) -> None:
+        # A worker that has recorded its result may still be exiting: count
+        # live processes too, so there are never more than ``workers``; and
+        # never more compute threads than cores.
+        while (
+            max(self.store.count_running(), len(self.worker_pids())) < self.workers
+            and self.threads_in_use() < self.cores
+        ):
+            head = self.store.peek_next()
+            if head is None:
+                return
+            memory = self._memory_needed(int(head["n"]))
+            if self.worker_pids() and memory > self._memory_to_spare():
+                return  # FIFO: the head of the queue waits until memory frees up
+            task = self.store.claim_next()
+            if task is None:
+                return
+            threads = self._threads_for(int(task["n"]))
+            command = [sys.executable, "-m", self._worker_module, *self._worker_args]
+            command += ["--threads", str(threads), "--parent", str(os.getpid()), str(task["id"])]
+            child = subprocess.Popen(command, cwd=PROJECT_ROOT)
+            self._children[task["id"]] = child
+            self._threads[task["id"]] = threads
+            # Normally the head we measured; another runner may have taken it first.
+            self._memory[task["id"]] = memory if task["id"] == head["id"] else self._memory_needed(int(task["n"]))
+            self.store.set_worker(task["id"], child.pid)
+            threading.Thread(target=self._wake_when_done, args=(child,), daemon=True).start()
+
+    def _threads_for(self, n: int) -> int:
+        # A large task alone gets every free core; FLINT then computes pi in
+        # parallel. With others waiting, each task gets one core, so the
+        # machine is never oversubscribed.
+        free = self.cores - self.threads_in_use()
+        if n >= PARALLEL_FROM_N and self.store.count_with_status(QUEUED) == 0:
+            return max(1, free)
+        return 1
+
+    def _memory_needed(self, n: int) -> int:
+        if self._digits.covers(n):
+            return 0
+        return estimated_peak_bytes(places_to_compute(n, self._max_n))
+
+    def _memory_to_spare(self) -> int:
+        # What is free now, less what running workers are still expected to take.
+        still_to_grow = 0
+        for task_id, pid in self.worker_pids().items():
+            try:
+                resident = psutil.Process(pid).memory_info().rss
+            except psutil.Error:
+                continue
+            still_to_grow += max(0, self._memory.get(task_id, 0) - resident)
+        return psutil.virtual_memory().available - still_to_grow
+
+    def _wake_when_done(self, child: subprocess.Popen[bytes]) -> None:
+        # Start the next task the moment a worker exits, not at the next poll.
+        child.wait()
+        self.wake()
+
+
+def _is_worker_alive(pid: int, module: str) -> bool:
+    # Any psutil.Error (the process gone between the calls, or not ours to
+    # read) means no worker of ours lives there.
+    try:
+        process = psutil.Process(pid)
+        return process.status() != psutil.STATUS_ZOMBIE and module in process.cmdline()
+    except psutil.Error:
+        return False
