@@ -114,6 +114,7 @@ def make_app(tmp_path: Path) -> Iterator[Callable[..., Any]]:
     yield build
     for app in apps:
         runner_of(app).stop()
+        service_of(app).store.engine.dispose()
 
 
 @pytest.fixture

@@ -35,10 +35,14 @@ if sys.argv[1] == "python-flint":
 SCRIPT = (
     ROUTE
     + """
+from compute.engine_info import expected_engine
 places = json.loads(sys.argv[2])
 longest = engine.pi_digits(max(places), threads=2)
 digits = [engine.pi_digits(p)[-1] for p in places]
-print(json.dumps({"build": engine.BUILD, "c_path": engine.USES_C_PATH, "digits": digits, "longest": longest}))
+print(json.dumps({
+    "build": engine.BUILD, "c_path": engine.USES_C_PATH, "digits": digits, "longest": longest,
+    "name": engine.ENGINE_NAME, "expected_name": expected_engine().name,
+}))
 """
 )
 
@@ -72,6 +76,9 @@ def test_build_matches_reference(build: str, route: str, reference_digits: str) 
     assert result["c_path"] == uses_c_path(build, route)
     assert result["digits"] == [reference_digits[place - 1] for place in PLACES]
     assert result["longest"] == reference_digits[: max(PLACES)]
+    if route == "default":
+        # What the web process says computes (without loading it) is what does.
+        assert result["expected_name"] == result["name"]
 
 
 def test_unknown_engine_setting_is_refused() -> None:
