@@ -14,6 +14,7 @@ import flask
 import api
 import callbacks
 import config
+import errors
 from compute.digit_store import DigitStore
 from dashboard.shell import shell_layout
 from tasks import schema
@@ -22,6 +23,8 @@ from tasks.service import EXTENSION
 from tasks.service import TaskService
 from tasks.store import TaskStore
 from tasks.store import connect
+
+MAX_REQUEST_BYTES = 64 * 1024
 
 
 def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> dash.Dash:
@@ -33,6 +36,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     """
     server = flask.Flask(__name__)
     server.config.from_mapping(config.load(os.environ if environ is None else environ, overrides))
+    # Every request this app answers is small: a task, a callback's inputs.
+    server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
 
     data_dir = Path(server.config["DATA_DIR"])
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -52,6 +57,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     server.extensions[EXTENSION] = TaskService(store, digits, runner, server.config["MAX_N"])
     server.json.ensure_ascii = False  # type: ignore[attr-defined]  # "“abc”", not "\u201cabc\u201d"
     server.register_blueprint(api.blueprint)
+    errors.register(server)
 
     app = dash.Dash(
         __name__,

@@ -11,9 +11,11 @@ import dash
 
 from callbacks import task_list
 from callbacks import task_page
+from callbacks.guard import guard_dispatch
 
 
 def register(app: dash.Dash) -> None:
     """Attach every callback to ``app``."""
     task_list.register(app)
     task_page.register(app)
+    guard_dispatch(app)

@@ -6,6 +6,7 @@ messages for the same mistakes.
 
 from __future__ import annotations
 
+import math
 import re
 
 # ASCII digits only: str.isdigit() and int() also accept "١٢٣" (Arabic-Indic)
@@ -31,10 +32,11 @@ def parse_n(raw: object, max_n: int) -> int:
     if isinstance(raw, bool):
         raise InvalidN("n must be a whole number such as 1000, not true or false.")
     if isinstance(raw, float):
-        if raw.is_integer():
-            raw = int(raw)
-        else:
+        # JSON's 1e3 and 6.0 arrive as floats: refused like "1e3" and "6.0" typed
+        # on the page, since a float may already have lost digits (2**63 + 1.0).
+        if math.isfinite(raw) and not raw.is_integer():
             raise InvalidN(f"n must be a whole number; {raw} has a fractional part.")
+        raise InvalidN(f"n must be a whole number written with the digits 0-9, not {raw!r}.")
     if isinstance(raw, int):
         return _in_range(raw, max_n)
     if not isinstance(raw, str):

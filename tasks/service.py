@@ -25,6 +25,8 @@ from tasks.store import RUNNING
 from tasks.store import Task
 from tasks.store import TaskStore
 
+LARGEST_ID = 2**63 - 1
+
 # Where the app factory keeps the service: flask.current_app.extensions[EXTENSION].
 EXTENSION = "pi"
 
@@ -81,7 +83,8 @@ class TaskService:
 
     def get(self, task_id: int) -> Task:
         """The task, or TaskNotFound."""
-        task = self.store.get(task_id)
+        # Ids are 64-bit in the database: a larger one names no task (and would overflow the query).
+        task = self.store.get(task_id) if 1 <= task_id <= LARGEST_ID else None
         if task is None:
             raise TaskNotFound(f"There is no task {task_id}.")
         return task

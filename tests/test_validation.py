@@ -12,7 +12,7 @@ MAX_N = 1_000_000
 
 @pytest.mark.parametrize(
     ("raw", "n"),
-    [("1", 1), ("6", 6), (" 1000 ", 1000), ("007", 7), (1000, 1000), (1000.0, 1000), (str(MAX_N), MAX_N)],
+    [("1", 1), ("6", 6), (" 1000 ", 1000), ("007", 7), (1000, 1000), (str(MAX_N), MAX_N)],
 )
 def test_accepts_whole_numbers(raw: object, n: int) -> None:
     assert parse_n(raw, MAX_N) == n
@@ -30,6 +30,11 @@ def test_accepts_whole_numbers(raw: object, n: int) -> None:
         (-5, "at least 1"),
         ("2.5", "fractional part"),
         (2.5, "fractional part"),
+        (1000.0, "digits 0-9, not 1000.0"),
+        (1e3, "digits 0-9"),
+        ("6.0", "fractional part"),
+        (float("inf"), "whole number"),
+        (float("nan"), "whole number"),
         ("1e3", "scientific notation"),
         ("abc", "not one"),
         ("١٢٣", "digits 0-9"),

@@ -1,0 +1,76 @@
+"""How the server answers what went wrong outside any one view: never a traceback page.
+
+A full disk (the SQLite file, the digit store or PostgreSQL's) is the server's
+trouble, not the request's: 503 with a JSON message that says so, on the API,
+on Dash's callbacks and on the pages alike. A request body over the limit is
+413 with a JSON message (Flask's MAX_CONTENT_LENGTH sets the limit).
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+
+import flask
+import sqlalchemy.exc
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import RequestEntityTooLarge
+
+log = logging.getLogger(__name__)
+
+DISK_FULL_MESSAGE = "the server's disk is full"
+# SQLite's SQLITE_FULL and PostgreSQL's disk_full (SQLSTATE 53100).
+_SQLITE_FULL = 13
+_POSTGRES_DISK_FULL = "53100"
+
+
+def register(server: flask.Flask) -> None:
+    """Attach the app-wide error answers to ``server``."""
+    server.register_error_handler(OSError, _os_error)
+    server.register_error_handler(sqlalchemy.exc.OperationalError, _database_error)
+    server.register_error_handler(RequestEntityTooLarge, _too_large)
+    server.register_error_handler(NotFound, _not_found)
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """Whether ``error`` says the disk (or the database's) is full."""
+    if isinstance(error, OSError):
+        return error.errno in (errno.ENOSPC, errno.EDQUOT)
+    if isinstance(error, sqlalchemy.exc.OperationalError):
+        original = error.orig
+        return (
+            getattr(original, "sqlite_errorcode", None) == _SQLITE_FULL
+            or getattr(original, "sqlstate", None) == _POSTGRES_DISK_FULL
+        )
+    return False
+
+
+def _os_error(error: OSError) -> tuple[flask.Response, int]:
+    return _disk_full_or_500(error)
+
+
+def _database_error(error: sqlalchemy.exc.OperationalError) -> tuple[flask.Response, int]:
+    return _disk_full_or_500(error)
+
+
+def _disk_full_or_500(error: Exception) -> tuple[flask.Response, int]:
+    if is_disk_full(error):
+        log.error("%s %s: %s", flask.request.method, flask.request.path, DISK_FULL_MESSAGE)
+        return flask.jsonify(error=DISK_FULL_MESSAGE), 503
+    # Not ours to explain: log it whole, answer without the traceback.
+    log.exception("%s %s failed", flask.request.method, flask.request.path)
+    return flask.jsonify(error="The server failed to answer this request; it has been logged."), 500
+
+
+def _not_found(error: NotFound) -> ResponseReturnValue:
+    # An address no route matches (even a task id of 5,000 digits, which the
+    # int converter refuses): JSON under /api/, the default page elsewhere.
+    if flask.request.path.startswith("/api/"):
+        return flask.jsonify(error=f"There is no API endpoint {flask.request.path[:100]}; see the README."), 404
+    return error.get_response()
+
+
+def _too_large(error: RequestEntityTooLarge) -> tuple[flask.Response, int]:
+    limit = flask.current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    return flask.jsonify(error=f"The request body is larger than the {limit // 1024} KiB this server accepts."), 413
