@@ -76,12 +76,12 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     return app
 
 
-def main() -> None:
+def main(overrides: Mapping[str, Any] | None = None) -> None:
     """Serve the app with waitress, a production WSGI server."""
     import waitress
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app()
+    app = create_app(overrides)
     host, port = app.server.config["HOST"], app.server.config["PORT"]
     logging.getLogger("pi").info("serving on http://%s:%s/", host, port)
     waitress.serve(app.server, host=host, port=port, threads=8)

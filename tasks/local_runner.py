@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -72,6 +73,7 @@ class LocalRunner:
         self._children: dict[int, subprocess.Popen[bytes]] = {}
         self._threads: dict[int, int] = {}
         self._memory: dict[int, int] = {}
+        self._oom_kills_at_start: dict[int, int | None] = {}
         self._digits = DigitStore(digits_dir)
         self._max_n = max_n
         self._wake = threading.Event()
@@ -97,6 +99,9 @@ class LocalRunner:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        # Their tasks were not at fault: back in the queue, the attempt given back.
+        for task_id in list(self._children):
+            self.store.requeue(task_id, counted=False)
         self._kill_all_workers()
 
     def cancel(self, task_id: int) -> None:
@@ -148,10 +153,11 @@ class LocalRunner:
             del self._children[task_id]
             self._threads.pop(task_id, None)
             self._memory.pop(task_id, None)
+            before, now = self._oom_kills_at_start.pop(task_id, None), _oom_kills()
+            oom_killed = before is not None and now is not None and now > before
             task = self.store.get(task_id)
             if task is not None and task["status"] == RUNNING:
-                why = f"killed by signal {-exit_code}" if exit_code < 0 else f"exit code {exit_code}"
-                self._recover(task, why)
+                self._recover(task, exit_reason(exit_code, oom_killed), counted=True)
 
     def _kill_cancelled_workers(self) -> None:
         if not self._children:
@@ -167,22 +173,20 @@ class LocalRunner:
             if task["id"] in self._children:
                 continue
             pid = task["worker_pid"]
+            # Not this runner's worker: the server that ran it stopped (its
+            # workers die with it), which is not the task's fault.
             if pid is None:
                 if now - task["updated_at"] > CLAIM_GRACE_SECONDS:
-                    self._recover(task, "no worker was started")
+                    self._recover(task, "no worker was started", counted=False)
             elif not _is_worker_alive(pid, self._worker_module):
-                self._recover(task, "its worker process is gone")
+                self._recover(task, "its server stopped", counted=False)
 
-    def _recover(self, task: Task, why: str) -> None:
-        if task["attempts"] >= MAX_ATTEMPTS:
-            self.store.fail(
-                task["id"],
-                f"The worker stopped unexpectedly {task['attempts']} times ({why}); "
-                "the server may not have enough memory for this n.",
-            )
+    def _recover(self, task: Task, why: str, *, counted: bool) -> None:
+        if counted and task["attempts"] >= MAX_ATTEMPTS:
+            self.store.fail(task["id"], f"The worker stopped {task['attempts']} times; the last time it was {why}.")
             log.warning("task %s failed for good: %s", task["id"], why)
         else:
-            self.store.requeue(task["id"])
+            self.store.requeue(task["id"], counted=counted)
             log.warning("task %s requeued: %s", task["id"], why)
 
     def _start_queued(self) -> None:
@@ -210,6 +214,7 @@ class LocalRunner:
             self._threads[task["id"]] = threads
             # Normally the head we measured; another runner may have taken it first.
             self._memory[task["id"]] = memory if task["id"] == head["id"] else self._memory_needed(int(task["n"]))
+            self._oom_kills_at_start[task["id"]] = _oom_kills()
             self.store.set_worker(task["id"], child.pid)
             threading.Thread(target=self._wake_when_done, args=(child,), daemon=True).start()
 
@@ -242,6 +247,32 @@ class LocalRunner:
         # Start the next task the moment a worker exits, not at the next poll.
         child.wait()
         self.wake()
+
+
+def exit_reason(exit_code: int, oom_killed: bool = False) -> str:
+    """What a worker's end says, as the end of a sentence: "killed by signal 9 (SIGKILL)"."""
+    if exit_code >= 0:
+        return f"exited with code {exit_code} before recording a result"
+    try:
+        name = signal.Signals(-exit_code).name
+    except ValueError:
+        name = "unknown signal"
+    if oom_killed:
+        return f"killed by the kernel's out-of-memory killer ({name}): the server ran out of memory"
+    return f"killed by signal {-exit_code} ({name})"
+
+
+def _oom_kills() -> int | None:
+    # The kernel counts the processes its OOM killer has killed (Linux 4.13+):
+    # a SIGKILL while that count rose is the OOM killer's, not a person's.
+    try:
+        with open("/proc/vmstat") as vmstat:
+            for line in vmstat:
+                if line.startswith("oom_kill "):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
 
 
 def _is_worker_alive(pid: int, module: str) -> bool:

@@ -201,10 +201,23 @@ class TaskStore:
         """Mark a task as failed with a reason a person can read."""
         return self._update(task_id, tuple(statuses), status=ERROR, error=error, phase=None, finished_at=time.time())
 
-    def requeue(self, task_id: int) -> bool:
-        """Put a running task whose process died back in the queue."""
+    def requeue(self, task_id: int, *, counted: bool = True) -> bool:
+        """Put a running task whose process died back in the queue.
+
+        :param counted: whether the attempt its claim counted stands. A task
+            whose server stopped under it was not at fault: its attempt is
+            given back, so restarts never use up a task's attempts.
+        """
+        attempts = tasks.c.attempts if counted else sa.case((tasks.c.attempts > 0, tasks.c.attempts - 1), else_=0)
         return self._update(
-            task_id, (RUNNING,), status=QUEUED, phase=None, progress=0.0, worker_pid=None, started_at=None
+            task_id,
+            (RUNNING,),
+            status=QUEUED,
+            phase=None,
+            progress=0.0,
+            worker_pid=None,
+            started_at=None,
+            attempts=attempts,
         )
 
     def cancel(self, task_id: int) -> bool:

@@ -161,10 +161,9 @@ def wait_for(condition: Callable[[], Any], timeout: float = 60.0, interval: floa
 
 
 class HeldWorkers:
-    """Drive the tests.held_worker processes of an app built with ``held=True``."""
+    """Drive the tests.held_worker processes of the app (or server) on ``data_dir``."""
 
-    def __init__(self, service: TaskService, data_dir: Path) -> None:
-        self.service = service
+    def __init__(self, data_dir: Path) -> None:
         self.folder = control_folder(data_dir / "digits")
 
     def process(self, task_id: int, attempt: int = 1, timeout: float = 30.0) -> psutil.Process:
@@ -198,7 +197,7 @@ def held(make_app: Callable[..., Any], tmp_path: Path) -> Callable[..., tuple[An
 
     def build(**overrides: Any) -> tuple[Any, HeldWorkers]:
         app = make_app(WORKER_MODULE="tests.held_worker", **overrides)
-        return app, HeldWorkers(service_of(app), tmp_path / "data")
+        return app, HeldWorkers(tmp_path / "data")
 
     return build
 

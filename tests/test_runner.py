@@ -112,15 +112,47 @@ def test_a_task_that_keeps_dying_ends_in_error(held: Any) -> None:
     runner = runner_of(app)
     task_id = service.submit(40_000_000)["id"]
     runner.tick()
-    for attempt in (1, 2, 3):
+    for attempt, command in ((1, "die"), (2, "exit 3"), (3, "die")):
         process = workers.process(task_id, attempt)
-        workers.kill(task_id, attempt)
+        workers.send(task_id, command, attempt)
         wait_for(partial(is_gone, process), timeout=10)
         runner.tick()
     task = service.get(task_id)
-    assert task["status"] == ERROR and "stopped unexpectedly 3 times" in task["error"]
-    assert "killed by signal 9" in task["error"]
+    assert task["status"] == ERROR
+    assert task["error"] == "The worker stopped 3 times; the last time it was killed by signal 9 (SIGKILL)."
     assert runner.worker_pids() == {}
+
+
+def test_a_worker_that_exits_without_a_result_says_its_exit_code(held: Any) -> None:
+    app, workers = held(START_RUNNER=False)
+    service = service_of(app)
+    runner = runner_of(app)
+    task_id = service.submit(40_000_000)["id"]
+    for attempt in (1, 2, 3):
+        runner.tick()
+        process = workers.process(task_id, attempt)
+        workers.send(task_id, "exit 3", attempt)
+        wait_for(partial(is_gone, process), timeout=10)
+    runner.tick()
+    assert service.get(task_id)["error"].endswith("exited with code 3 before recording a result.")
+
+
+def test_a_stopped_server_gives_its_tasks_back_without_counting_an_attempt(held: Any) -> None:
+    app, workers = held(START_RUNNER=False)
+    service = service_of(app)
+    task_id = service.submit(40_000_000)["id"]
+    for _ in range(5):  # more stops than MAX_ATTEMPTS: none of them is the task's fault
+        runner_of(app).tick()
+        process = workers.process(task_id)
+        runner_of(app).stop()
+        assert is_gone(process)
+        task = service.get(task_id)
+        assert task["status"] == QUEUED and task["attempts"] == 0
+        app, _ = held(START_RUNNER=False)  # the next server on the same data folder
+        (workers.folder / f"{task_id}-1.pid").unlink()
+    runner_of(app).tick()
+    workers.process(task_id)
+    assert service.get(task_id)["attempts"] == 1
 
 
 def test_a_smaller_task_waits_for_a_running_computation(held: Any, reference_digits: str) -> None:

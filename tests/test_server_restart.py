@@ -8,8 +8,10 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ import pytest
 from config import PROJECT_ROOT
 from tasks.store import TaskStore
 from tasks.store import connect
+from tests.conftest import HeldWorkers
 from tests.conftest import is_gone
 from tests.conftest import stored
 from tests.conftest import wait_for
@@ -34,7 +37,8 @@ def free_port() -> int:
 class Server:
     """``python app.py`` on a free port and a given data folder."""
 
-    def __init__(self, data_dir: Path, workers: int) -> None:
+    def __init__(self, data_dir: Path, workers: int, command: tuple[str, ...] = ("app.py",)) -> None:
+        self.command = command
         self.port = free_port()
         self.data_dir = data_dir
         # os.environ holds no PI_* here (tests/conftest.py hides them).
@@ -46,7 +50,7 @@ class Server:
     def start(self) -> None:
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "app.py"], cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+                [sys.executable, *self.command], cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
         wait_for(self._answers, timeout=60, interval=0.2)
 
@@ -59,6 +63,11 @@ class Server:
             return True
         except OSError:
             return False
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
 
     def kill(self) -> None:
         assert self.process is not None
@@ -93,9 +102,7 @@ def worker_process(server: Server) -> psutil.Process | None:
 def server(tmp_path: Path) -> Iterator[Server]:
     running = Server(tmp_path / "data", workers=1)
     yield running
-    if running.process and running.process.poll() is None:
-        running.process.terminate()
-        running.process.wait(10)
+    running.stop()
 
 
 def test_killed_server_resumes_running_and_queued_tasks(server: Server, checkpoints: dict[str, Any]) -> None:
@@ -105,6 +112,7 @@ def test_killed_server_resumes_running_and_queued_tasks(server: Server, checkpoi
     wait_for(lambda: server.get(f"/api/tasks/{running['id']}")["status"] == "running")
     # Handles taken before the kill: a pid looked up afterwards may be reaped already.
     worker = wait_for(lambda: worker_process(server))
+    killed_at = time.time()
     server.kill()
     # The worker dies with its server rather than live on uncounted.
     wait_for(lambda: is_gone(worker), timeout=10)
@@ -114,10 +122,37 @@ def test_killed_server_resumes_running_and_queued_tasks(server: Server, checkpoi
     assert done["digit"] == checkpoints["digit_at"]["10000000"]
     last = wait_for(lambda: (t := server.get(f"/api/tasks/{queued['id']}"))["status"] == "done" and t, timeout=180)
     assert last["digit"] == checkpoints["window_ending_at"]["10000000"][9]  # place 9,999,990
-    # The first task really was cut short and run again, not finished before the kill.
+    # The first task really was cut short and run again, not finished before the kill;
+    # and the kill was the server's, so it cost the task no attempt.
     engine = connect(f"sqlite:///{server.data_dir / 'tasks.sqlite3'}")
-    assert stored(TaskStore(engine), running["id"])["attempts"] == 2
+    resumed = stored(TaskStore(engine), running["id"])
+    assert resumed["started_at"] > killed_at and resumed["attempts"] == 1
     engine.dispose()
     listing = server.get("/api/tasks")
     assert listing["total"] == 2
     assert sorted(task["id"] for task in listing["tasks"]) == sorted([running["id"], queued["id"]])
+
+
+def test_three_server_kills_during_one_task_are_not_its_failures(tmp_path: Path, reference_digits: str) -> None:
+    data_dir = tmp_path / "data"
+    server = Server(data_dir, workers=1, command=("-m", "tests.held_server"))
+    workers = HeldWorkers(data_dir)
+    try:
+        server.start()
+        task = server.post("/api/tasks", {"n": 123_456})
+        for _ in range(3):
+            worker = workers.process(task["id"])  # the handle before the kill
+            server.kill()
+            wait_for(partial(is_gone, worker), timeout=10)  # it died with its server
+            (workers.folder / f"{task['id']}-1.pid").unlink()
+            server.start()
+        workers.process(task["id"])
+        assert server.get(f"/api/tasks/{task['id']}")["status"] == "running"
+        workers.release(task["id"])
+        done = wait_for(lambda: (t := server.get(f"/api/tasks/{task['id']}"))["status"] == "done" and t, timeout=60)
+        assert done["digit"] == reference_digits[123_456 - 1]
+    finally:
+        server.stop()
+    engine = connect(f"sqlite:///{data_dir / 'tasks.sqlite3'}")
+    assert stored(TaskStore(engine), task["id"])["attempts"] == 1  # only the run that finished counted
+    engine.dispose()
