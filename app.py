@@ -53,6 +53,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
         max_n=server.config["MAX_N"],
         workers=server.config["WORKERS"],
         worker_module=server.config["WORKER_MODULE"],
+        stall_seconds=server.config["STALL_SECONDS"],
     )
     server.extensions[EXTENSION] = TaskService(store, digits, runner, server.config["MAX_N"])
     server.json.ensure_ascii = False  # type: ignore[attr-defined]  # "“abc”", not "\u201cabc\u201d"

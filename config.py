@@ -78,6 +78,12 @@ SETTINGS = (
     Setting("HOST", "127.0.0.1", "Address the server listens on."),
     Setting("PORT", 8050, "Port the server listens on.", _whole_number(1, 65535)),
     Setting("REFRESH_MS", 1000, "How often open pages poll for task updates, in milliseconds.", _whole_number(1)),
+    Setting(
+        "STALL_SECONDS",
+        120,
+        "A worker silent this long (or twice its task's estimate, if longer) is killed and its task retried.",
+        _whole_number(1),
+    ),
     Setting("START_RUNNER", True, "Whether this process runs tasks (false for a read-only front end).", _boolean),
     # Read by compute/engine_info.py in every process, straight from the environment.
     Setting("ENGINE", "auto", "auto: the native build if `make native` built it, else the portable wheel.", _engine),

@@ -21,12 +21,15 @@ end of the computed binary value, recomputed by Bellard's BBP-type formula
 
 from __future__ import annotations
 
+import logging
 import math
 import multiprocessing
+import multiprocessing.process
 import os
 from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
+from multiprocessing.connection import Connection
 from typing import TypeVar
 
 from compute import native
@@ -39,6 +42,8 @@ import flint  # noqa: E402
 
 from compute.bbp import pi_hex_digits  # noqa: E402
 from compute.processes import background_helper  # noqa: E402
+
+log = logging.getLogger(__name__)
 
 # Extra binary places beyond the n decimal places asked for: enough that the
 # ball is far narrower than one unit in the n-th place, so the floor is unique.
@@ -180,18 +185,20 @@ class _SpotCheck:
     def __init__(self, proven_bits: int) -> None:
         self.position = max(0, proven_bits // 4 - CHECK_HEX_DIGITS - 2)
         self.expected: str | None = None
-        self._pool = None
-        self._pending = None
+        self.helper: multiprocessing.process.BaseProcess | None = None
+        self._results: Connection | None = None
         if self.position >= self._IN_PROCESS_BELOW:
             # Lowest priority: it runs in the time FLINT's threads leave idle. It
             # dies with its worker, so a cancelled task leaves nothing running.
-            helper_setup = (os.getpid(),)
-            self._pool = multiprocessing.get_context("fork").Pool(1, background_helper, helper_setup)
-            self._pending = self._pool.apply_async(pi_hex_digits, (self.position, CHECK_HEX_DIGITS))
+            context = multiprocessing.get_context("fork")
+            self._results, sender = context.Pipe(duplex=False)
+            self.helper = context.Process(target=_check_in_helper, args=(os.getpid(), sender, self.position))
+            self.helper.start()
+            sender.close()  # the helper holds the only write end: its death reads as end of file
 
     def verify(self) -> None:
         """Raise CheckFailed unless Bellard's formula agrees with the computed value."""
-        found = self._pending.get() if self._pending is not None else pi_hex_digits(self.position, CHECK_HEX_DIGITS)
+        found = self._found()
         if self.expected is None:
             raise CheckFailed(f"hex place {self.position + 1:,} is not pinned down by the computed ball")
         # float64 rounding in the formula may be off by one unit in the last hex digit.
@@ -202,11 +209,33 @@ class _SpotCheck:
                 f"the computation {self.expected}"
             )
 
+    def _found(self) -> str:
+        if self._results is not None:
+            try:
+                # Returns as soon as the helper answers or dies (its end of the pipe closes).
+                self._results.poll(None)
+                found: str = self._results.recv()
+                return found
+            except EOFError:
+                # Killed (by a person, or the kernel short of memory): do the check
+                # here, which costs seconds, rather than wait for an answer that never comes.
+                exit_code = self.helper.exitcode if self.helper is not None else None
+                log.warning("the check's helper process ended (exit code %s); checking in the worker", exit_code)
+        return pi_hex_digits(self.position, CHECK_HEX_DIGITS)
+
     def close(self) -> None:
         """Stop the check's process, finished or not."""
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
+        if self.helper is not None:
+            self.helper.kill()
+            self.helper.join()
+        if self._results is not None:
+            self._results.close()
+
+
+def _check_in_helper(parent_pid: int, results: Connection, position: int) -> None:
+    background_helper(parent_pid)
+    results.send(pi_hex_digits(position, CHECK_HEX_DIGITS))
+    results.close()
 
 
 def _exact_floor(ball: flint.arb, bits: int) -> flint.fmpz | None:

@@ -56,12 +56,15 @@ class LocalRunner:
         cores: int | None = None,
         poll_seconds: float = 0.5,
         worker_module: str = "tasks.worker",
+        stall_seconds: float = 120.0,
     ) -> None:
         self.store = store
         self.workers = workers
         self.cores = cores or os.cpu_count() or 1
         self.poll_seconds = poll_seconds
         self._worker_module = worker_module
+        self.stall_seconds = stall_seconds
+        self._kill_reasons: dict[int, str] = {}
         self._worker_args = [
             "--database-url",
             database_url,
@@ -142,6 +145,7 @@ class LocalRunner:
         """One round: reap, stop cancelled, recover orphans, start queued."""
         self._reap_finished_workers()
         self._kill_cancelled_workers()
+        self._kill_stalled_workers()
         self._requeue_orphans()
         self._start_queued()
 
@@ -155,9 +159,10 @@ class LocalRunner:
             self._memory.pop(task_id, None)
             before, now = self._oom_kills_at_start.pop(task_id, None), _oom_kills()
             oom_killed = before is not None and now is not None and now > before
+            why = self._kill_reasons.pop(task_id, None) or exit_reason(exit_code, oom_killed)
             task = self.store.get(task_id)
             if task is not None and task["status"] == RUNNING:
-                self._recover(task, exit_reason(exit_code, oom_killed), counted=True)
+                self._recover(task, why, counted=True)
 
     def _kill_cancelled_workers(self) -> None:
         if not self._children:
@@ -165,6 +170,23 @@ class LocalRunner:
         running = {task["id"] for task in self.store.with_status(RUNNING)}
         for task_id, child in list(self._children.items()):
             if task_id not in running and child.poll() is None:
+                child.kill()
+
+    def _kill_stalled_workers(self) -> None:
+        # Every wait in a worker reports (the C path's series each second, a
+        # wait for another task four times a second), but FLINT's long single
+        # calls cannot: so a task may be silent for twice its estimate.
+        if not self._children:
+            return
+        now = time.time()
+        for task in self.store.with_status(RUNNING):
+            child = self._children.get(task["id"])
+            if child is None or child.poll() is not None or task["id"] in self._kill_reasons:
+                continue
+            allowed = max(self.stall_seconds, 2 * (task["estimate_seconds"] or 0.0))
+            if now - task["updated_at"] > allowed:
+                self._kill_reasons[task["id"]] = f"killed after {allowed:,.0f} s without a progress report"
+                log.warning("task %s: no progress report for %.0f s, killing its worker", task["id"], allowed)
                 child.kill()
 
     def _requeue_orphans(self) -> None:

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from pathlib import Path
+from typing import Any
 
+import psutil
 import pytest
 
 import compute.engine
 from compute.bbp import pi_hex_digits
 from compute.digit_store import DigitStore
+from compute.engine import CHECK_HEX_DIGITS
 from compute.engine import CheckFailed
 from compute.engine import pi_digits
 from compute.engine_info import CHECK_KERNEL_LIBRARY
+from tasks.store import DONE
 from tasks.store import ERROR
+from tasks.store import FINISHED
 from tasks.store import TaskStore
 from tasks.worker import run_task
+from tests.conftest import service_of
 from tests.conftest import stored
+from tests.conftest import wait_for
 
 
 def hex_from_decimal_reference(reference_digits: str, position: int, count: int = 6) -> str:
@@ -67,3 +76,31 @@ def test_a_failed_check_stores_nothing(
     failed = stored(tasks, task["id"])
     assert failed["status"] == ERROR and "independent check" in failed["error"]
     assert len(digits) == 0
+
+
+def test_a_killed_check_helper_is_noticed_and_the_check_still_runs() -> None:
+    # Hex position 1,500,000: most of a second of work for the helper, killed at once.
+    spot = compute.engine._SpotCheck((1_500_000 + 8) * 4)
+    assert spot.helper is not None and spot.helper.pid is not None
+    os.kill(spot.helper.pid, signal.SIGKILL)
+    spot.helper.join()
+    assert spot.helper.exitcode == -signal.SIGKILL  # killed before it could answer
+    try:
+        spot.expected = pi_hex_digits(spot.position, CHECK_HEX_DIGITS)
+        spot.verify()  # returns: the worker checks for itself instead of waiting forever
+        spot.expected = "000000"
+        with pytest.raises(CheckFailed):
+            spot.verify()  # and it really checks
+    finally:
+        spot.close()
+
+
+def test_a_task_whose_check_helper_is_killed_still_finishes(app: Any, checkpoints: dict[str, Any]) -> None:
+    service = service_of(app)
+    task_id = service.submit(1_000_000)["id"]
+    worker = psutil.Process(wait_for(lambda: service.get(task_id)["worker_pid"], timeout=30))
+    helper = wait_for(lambda: worker.children(), timeout=30)[0]
+    assert helper.status() != psutil.STATUS_ZOMBIE
+    helper.kill()
+    done = wait_for(lambda: (t := service.get(task_id))["status"] in FINISHED and t, timeout=30)
+    assert done["status"] == DONE and done["digit"] == checkpoints["digit_at"]["1000000"]

@@ -7,6 +7,7 @@ after the decision, without sleeping; released tasks then run the real worker.
 
 from __future__ import annotations
 
+import time
 from functools import partial
 from typing import Any
 
@@ -27,6 +28,10 @@ from tests.conftest import wait_for
 
 def status(service: Any, task_id: int) -> str:
     return str(service.get(task_id)["status"])
+
+
+def has_status(service: Any, task_id: int, wanted: str) -> bool:
+    return status(service, task_id) == wanted
 
 
 def test_burst_of_twenty_tasks_runs_two_at_a_time_in_order(app: Any, reference_digits: str) -> None:
@@ -224,3 +229,24 @@ def test_the_runner_describes_itself(held: Any) -> None:
     runner.tick()
     workers.process(1)
     assert runner.describe()["running"] == 1
+
+
+def test_a_worker_that_stops_reporting_is_killed_and_its_task_retried(held: Any, reference_digits: str) -> None:
+    app, workers = held(STALL_SECONDS=1)
+    service = service_of(app)
+    silent = service.submit(150_000)["id"]
+    first = workers.process(silent)
+    wait_for(partial(is_gone, first), timeout=10)  # killed a second after its last report
+    workers.process(silent, attempt=2)  # and the task runs again
+    workers.release(silent, attempt=2)
+    # A worker that keeps reporting is left alone however long it takes.
+    chatty = service.submit(160_000)["id"]
+    talker = workers.process(chatty)
+    for step in range(1, 9):
+        workers.report(chatty, step / 100, places=160_000)
+        time.sleep(0.25)
+    assert not is_gone(talker) and service.get(chatty)["attempts"] == 1
+    workers.release(chatty)
+    for task_id, n in ((silent, 150_000), (chatty, 160_000)):
+        wait_for(partial(has_status, service, task_id, DONE), timeout=30)
+        assert service.get(task_id)["digit"] == reference_digits[n - 1]
