@@ -19,6 +19,7 @@ from compute.digit_store import DigitStore
 from dashboard.shell import shell_layout
 from tasks import schema
 from tasks.local_runner import LocalRunner
+from tasks.runner_lock import RunnerLock
 from tasks.service import EXTENSION
 from tasks.service import TaskService
 from tasks.store import TaskStore
@@ -54,6 +55,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
         workers=server.config["WORKERS"],
         worker_module=server.config["WORKER_MODULE"],
         stall_seconds=server.config["STALL_SECONDS"],
+        lock=RunnerLock(data_dir, engine),
     )
     server.extensions[EXTENSION] = TaskService(store, digits, runner, server.config["MAX_N"])
     server.json.ensure_ascii = False  # type: ignore[attr-defined]  # "“abc”", not "\u201cabc\u201d"

@@ -11,6 +11,7 @@ MAX_ATTEMPTS times), so a killed worker or a restarted server loses nothing.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -26,6 +27,7 @@ import psutil
 from compute.digit_store import DigitStore
 from compute.planning import estimated_peak_bytes
 from compute.planning import places_to_compute
+from tasks.runner_lock import RunnerLock
 from tasks.store import QUEUED
 from tasks.store import RUNNING
 from tasks.store import Task
@@ -57,6 +59,7 @@ class LocalRunner:
         poll_seconds: float = 0.5,
         worker_module: str = "tasks.worker",
         stall_seconds: float = 120.0,
+        lock: RunnerLock | None = None,
     ) -> None:
         self.store = store
         self.workers = workers
@@ -64,6 +67,8 @@ class LocalRunner:
         self.poll_seconds = poll_seconds
         self._worker_module = worker_module
         self.stall_seconds = stall_seconds
+        self._lock = lock
+        self._holds_lock = lock is None
         self._kill_reasons: dict[int, str] = {}
         self._worker_args = [
             "--database-url",
@@ -106,6 +111,9 @@ class LocalRunner:
         for task_id in list(self._children):
             self.store.requeue(task_id, counted=False)
         self._kill_all_workers()
+        if self._lock is not None and self._holds_lock:
+            self._lock.release()
+            self._holds_lock = False
 
     def cancel(self, task_id: int) -> None:
         """Kill the worker of a task the store has marked cancelled, at once."""
@@ -116,7 +124,16 @@ class LocalRunner:
 
     def describe(self) -> dict[str, Any]:
         """The runner's kind and limits, for the API."""
-        return {"kind": "local", "workers": self.workers, "cores": self.cores, "running": len(self.worker_pids())}
+        described: dict[str, Any] = {
+            "kind": "local",
+            "workers": self.workers,
+            "cores": self.cores,
+            "running": len(self.worker_pids()),
+            "runs_tasks": self._holds_lock and not self._stopping.is_set(),
+        }
+        if self._lock is not None and self._lock.blocked_by:
+            described["note"] = f"{self._lock.blocked_by} runs tasks for this data folder; this server does not"
+        return described
 
     def threads_in_use(self) -> int:
         """Threads granted to this runner's live workers."""
@@ -135,6 +152,19 @@ class LocalRunner:
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
 
+    def _take_lock(self) -> bool:
+        if self._holds_lock or self._lock is None:
+            return True
+        was_blocked = self._lock.blocked_by
+        self._holds_lock = self._lock.acquire()
+        if self._holds_lock:
+            log.info("this server runs tasks for its data folder")
+        elif was_blocked is None:
+            log.warning(
+                "%s runs tasks for this data folder: this server serves pages and the API only", self._lock.blocked_by
+            )
+        return self._holds_lock
+
     def _kill_all_workers(self) -> None:
         for child in list(self._children.values()):
             child.kill()
@@ -142,7 +172,13 @@ class LocalRunner:
         self._children.clear()
 
     def tick(self) -> None:
-        """One round: reap, stop cancelled, recover orphans, start queued."""
+        """One round: reap, stop cancelled, recover orphans, start queued.
+
+        Only while this runner holds the lock on its data folder and database;
+        otherwise it asks for the lock again and does nothing else.
+        """
+        if not self._take_lock():
+            return
         self._reap_finished_workers()
         self._kill_cancelled_workers()
         self._kill_stalled_workers()
@@ -228,6 +264,12 @@ class LocalRunner:
             task = self.store.claim_next()
             if task is None:
                 return
+            known = self._digits.digit(int(task["n"]))
+            if known is not None:
+                # Stored since it was queued (a burst behind one computation):
+                # no process to start, the answer is one read away.
+                self.store.finish(task["id"], known)
+                continue
             threads = self._threads_for(int(task["n"]))
             command = [sys.executable, "-m", self._worker_module, *self._worker_args]
             command += ["--threads", str(threads), "--parent", str(os.getpid()), str(task["id"])]
@@ -238,7 +280,7 @@ class LocalRunner:
             self._memory[task["id"]] = memory if task["id"] == head["id"] else self._memory_needed(int(task["n"]))
             self._oom_kills_at_start[task["id"]] = _oom_kills()
             self.store.set_worker(task["id"], child.pid)
-            threading.Thread(target=self._wake_when_done, args=(child,), daemon=True).start()
+            threading.Thread(target=self._wake_when_done, args=(child.pid,), daemon=True).start()
 
     def _threads_for(self, n: int) -> int:
         # A large task alone gets every free core; FLINT then computes pi in
@@ -265,9 +307,12 @@ class LocalRunner:
             still_to_grow += max(0, self._memory.get(task_id, 0) - resident)
         return psutil.virtual_memory().available - still_to_grow
 
-    def _wake_when_done(self, child: subprocess.Popen[bytes]) -> None:
+    def _wake_when_done(self, pid: int) -> None:
         # Start the next task the moment a worker exits, not at the next poll.
-        child.wait()
+        # WNOWAIT leaves the exit for tick() to reap: a Popen.wait() here would
+        # hold Popen's lock, and a poll() meanwhile would say "still running".
+        with contextlib.suppress(ChildProcessError):  # tick() reaped it first
+            os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
         self.wake()
 
 

@@ -136,12 +136,15 @@ class TaskService:
     def engine(self) -> dict[str, Any]:
         """Which engine computes, and this server's limits (cheap: loads no engine)."""
         engine = expected_engine()
+        runner = self.runner.describe()
         return {
             "build": engine.build,
             "name": engine.name,
             "max_n": self.max_n,
             "stored_places": self.stored_places(),
-            "workers": self.runner.describe()["workers"],
+            "workers": runner["workers"],
+            "runs_tasks": runner.get("runs_tasks", True),
+            **({"note": runner["note"]} if "note" in runner else {}),
         }
 
     def _check_digits_of(self, task: Task) -> int:

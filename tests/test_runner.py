@@ -224,11 +224,12 @@ def test_the_runner_describes_itself(held: Any) -> None:
     app, workers = held(START_RUNNER=False)
     service = service_of(app)
     runner = runner_of(app)
-    assert runner.describe() == {"kind": "local", "workers": 2, "cores": runner.cores, "running": 0}
+    idle = {"kind": "local", "workers": 2, "cores": runner.cores, "running": 0, "runs_tasks": False}
+    assert runner.describe() == idle  # not started: it runs nothing
     service.submit(20_000)
     runner.tick()
     workers.process(1)
-    assert runner.describe()["running"] == 1
+    assert runner.describe() == idle | {"running": 1, "runs_tasks": True}
 
 
 def test_a_worker_that_stops_reporting_is_killed_and_its_task_retried(held: Any, reference_digits: str) -> None:
