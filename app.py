@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
         stall_seconds=server.config["STALL_SECONDS"],
         lock=RunnerLock(data_dir, engine),
     )
-    server.extensions[EXTENSION] = TaskService(store, digits, runner, server.config["MAX_N"])
+    service = TaskService(store, digits, runner, server.config["MAX_N"])
+    server.extensions[EXTENSION] = service
     server.json.ensure_ascii = False  # type: ignore[attr-defined]  # "“abc”", not "\u201cabc\u201d"
     server.register_blueprint(api.blueprint)
     errors.register(server)
@@ -74,6 +76,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     )
     app.layout = shell_layout
     callbacks.register(app)
+    # Every block of the stored digits is checked once, in the background; a damaged one is repaired.
+    threading.Thread(target=service.check_stored_digits, name="pi-digit-check", daemon=True).start()
     if server.config["START_RUNNER"]:
         runner.start()
     return app

@@ -13,9 +13,15 @@ Errors are JSON {"error": message} with a 4xx status.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from collections.abc import Iterator
+from typing import BinaryIO
+
 import flask
 
+from compute.digit_store import CHUNK_BYTES
 from compute.validation import InvalidN
+from tasks.service import DigitsBeingRepaired
 from tasks.service import DigitsGone
 from tasks.service import TaskFinished
 from tasks.service import TaskNotDone
@@ -43,6 +49,11 @@ class ApiError(Exception):
 @blueprint.errorhandler(ApiError)
 def _api_error(error: ApiError) -> tuple[flask.Response, int]:
     return flask.jsonify(error=error.message), error.status
+
+
+@blueprint.errorhandler(DigitsBeingRepaired)
+def _being_repaired(error: DigitsBeingRepaired) -> tuple[flask.Response, int, dict[str, str]]:
+    return flask.jsonify(error=str(error)), 503, {"Retry-After": "60"}
 
 
 @blueprint.errorhandler(TaskNotFound)
@@ -98,19 +109,40 @@ def cancel(task_id: int) -> flask.Response:
 
 @blueprint.get("/tasks/<int:task_id>/pi.txt")
 def download(task_id: int) -> flask.Response:
-    """Pi to n places as a text file, streamed from the digit store."""
+    """Pi to n places as a text file: the first n + 2 bytes of the digit store's file."""
     found = service().get(task_id)
     try:
-        chunks = service().pi_text(found)
+        digits, size = service().pi_file(found)
     except TaskNotDone as error:
         raise ApiError(409, str(error)) from None
     except DigitsGone as error:
         raise ApiError(410, str(error)) from None
-    n = int(found["n"])
-    response = flask.Response(flask.stream_with_context(chunks), mimetype="text/plain")
-    response.headers["Content-Length"] = str(n + 2)
-    response.headers["Content-Disposition"] = f'attachment; filename="pi-{n}.txt"'
+    response = flask.Response(_file_body(digits, size), mimetype="text/plain", direct_passthrough=True)
+    response.headers["Content-Length"] = str(size)
+    response.headers["Content-Disposition"] = f'attachment; filename="pi-{found["n"]}.txt"'
     return response
+
+
+def _file_body(digits: BinaryIO, size: int) -> Iterable[bytes]:
+    # waitress's (and gunicorn's) file wrapper sends the file from its own
+    # event loop, stopping at Content-Length: a client that does not read holds
+    # no request thread. Other servers (the test client) get a bounded generator.
+    wrapper = flask.request.environ.get("wsgi.file_wrapper")
+    if wrapper is not None and getattr(wrapper, "__module__", "").startswith(("waitress.", "gunicorn.")):
+        wrapped: Iterable[bytes] = wrapper(digits, CHUNK_BYTES)
+        return wrapped
+    return _first_bytes(digits, size)
+
+
+def _first_bytes(digits: BinaryIO, size: int) -> Iterator[bytes]:
+    with digits:
+        left = size
+        while left > 0:
+            chunk = digits.read(min(CHUNK_BYTES, left))
+            if not chunk:
+                return
+            left -= len(chunk)
+            yield chunk
 
 
 @blueprint.get("/engine")

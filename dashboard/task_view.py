@@ -13,6 +13,7 @@ from dashboard import ids
 from dashboard.digits_view import WINDOW
 from dashboard.digits_view import render_digits
 from dashboard.digits_view import window_ending_at
+from tasks.service import DigitsBeingRepaired
 from tasks.service import DigitsGone
 from tasks.service import TaskNotDone
 from tasks.service import current as service
@@ -69,8 +70,8 @@ def digits_area(task: Task) -> Component:
             CANCELLED: "This task was cancelled before it finished.",
         }.get(task["status"], "π to this place appears here as soon as the task is done.")
         return html.Div(html.P(note, className="text-muted"), id=ids.PI_DIGITS)
-    except DigitsGone as gone:
-        return html.P(str(gone), id=ids.PI_DIGITS)
+    except (DigitsGone, DigitsBeingRepaired) as unavailable:
+        return html.P(str(unavailable), id=ids.PI_DIGITS)
     download = html.A(
         f"Download all {n:,} places (pi-{n}.txt)", href=f"/api/tasks/{task['id']}/pi.txt", id=ids.DOWNLOAD_LINK
     )

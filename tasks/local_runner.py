@@ -24,6 +24,7 @@ from typing import Any
 
 import psutil
 
+from compute.digit_store import DigitsDamaged
 from compute.digit_store import DigitStore
 from compute.planning import estimated_peak_bytes
 from compute.planning import places_to_compute
@@ -264,7 +265,10 @@ class LocalRunner:
             task = self.store.claim_next()
             if task is None:
                 return
-            known = self._digits.digit(int(task["n"]))
+            try:
+                known = self._digits.digit(int(task["n"]))
+            except DigitsDamaged:
+                known = None  # the worker computes it afresh
             if known is not None:
                 # Stored since it was queued (a burst behind one computation):
                 # no process to start, the answer is one read away.

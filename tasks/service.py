@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+from typing import BinaryIO
 
 import flask
 
+from compute.digit_store import DigitsDamaged
 from compute.digit_store import DigitStore
 from compute.engine_info import expected_engine
 from compute.validation import parse_n
@@ -55,6 +58,16 @@ class DigitsGone(DigitsUnavailable):
     """The task is done but the stored digits no longer reach its n."""
 
 
+class DigitsBeingRepaired(DigitsUnavailable):
+    """A stored block failed its checksum: the store was cut back and a task recomputes it."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The stored digits are being repaired: a damaged block was found and a task is recomputing it. "
+            "Try again when it is done."
+        )
+
+
 def current() -> TaskService:
     """The task service of the app handling this request (or callback)."""
     service: TaskService = flask.current_app.extensions[EXTENSION]
@@ -76,7 +89,12 @@ class TaskService:
         :raises compute.validation.InvalidN: with a message for people.
         """
         n = parse_n(raw_n, self.max_n)
-        task = self.store.create(n, digit=self.digits.digit(n))
+        try:
+            known = self.digits.digit(n)
+        except DigitsDamaged:
+            self.repair_digits()
+            known = None  # the task computes it
+        task = self.store.create(n, digit=known)
         if task["status"] not in FINISHED:
             self.runner.wake()
         return task
@@ -115,23 +133,50 @@ class TaskService:
         return len(self.digits)
 
     def read_digits(self, start: int, count: int) -> str:
-        """Up to ``count`` stored places from place ``start``; shorter where the store ends."""
-        return self.digits.read(start, count)
+        """Up to ``count`` stored places from place ``start``; shorter where the store ends.
+
+        :raises DigitsBeingRepaired: if they lie in a damaged block (now being recomputed).
+        """
+        with self._repairing_damage():
+            return self.digits.read(start, count)
 
     def task_digits(self, task: Task, start: int, count: int) -> str:
         """Places ``start``.. of a done task's n places (never past n).
 
-        :raises DigitsUnavailable: if the task is not done or its digits are gone.
+        :raises DigitsUnavailable: if the task is not done, its digits are gone or being repaired.
         """
         n = self._check_digits_of(task)
-        return self.digits.read(start, min(count, n - start + 1))
+        with self._repairing_damage():
+            return self.digits.read(start, min(count, n - start + 1))
 
-    def pi_text(self, task: Task) -> Iterator[str]:
-        """ "3." and the task's n places, in chunks (for a download).
+    def pi_file(self, task: Task) -> tuple[BinaryIO, int]:
+        """An open file whose first bytes are "3." and the task's n places, and how many bytes that is.
 
-        :raises DigitsUnavailable: if the task is not done or its digits are gone.
+        :raises DigitsUnavailable: if the task is not done, its digits are gone or being repaired.
         """
-        return self.digits.stream(self._check_digits_of(task))
+        n = self._check_digits_of(task)
+        with self._repairing_damage():
+            return self.digits.open_text(n), n + 2
+
+    def repair_digits(self) -> None:
+        """Cut the digit store back to its good blocks and queue a task to recompute the rest."""
+        before, kept = self.digits.repair()
+        if kept < before:
+            self.store.create(before)
+            self.runner.wake()
+
+    def check_stored_digits(self) -> None:
+        """Check every stored block (in the background at start-up) and repair what fails."""
+        if self.digits.damaged_from() is not None:
+            self.repair_digits()
+
+    @contextmanager
+    def _repairing_damage(self) -> Iterator[None]:
+        try:
+            yield
+        except DigitsDamaged:
+            self.repair_digits()
+            raise DigitsBeingRepaired() from None
 
     def engine(self) -> dict[str, Any]:
         """Which engine computes, and this server's limits (cheap: loads no engine)."""
@@ -152,6 +197,11 @@ class TaskService:
         if task["status"] != DONE:
             raise TaskNotDone(f"Task {task['id']} is {task['status']}; its digits are ready when it is done.")
         if not self.digits.covers(n):
+            computing = self.store.computing_or_queued_at_least(n)
+            if computing is not None:
+                raise DigitsGone(
+                    f"These digits are being recomputed by task {computing['id']}; they are back when it is done."
+                )
             raise DigitsGone("These digits are no longer stored on this server; submit n again.")
         return n
 

@@ -139,6 +139,11 @@ class TaskStore:
         )
         return self._first(query)
 
+    def computing_or_queued_at_least(self, n: int) -> Task | None:
+        """The oldest queued or running task whose n is at least ``n``."""
+        query = sa.select(tasks).where(tasks.c.status.in_((QUEUED, RUNNING)), tasks.c.n >= n).order_by(tasks.c.id)
+        return self._first(query)
+
     def peek_next(self) -> Task | None:
         """The oldest queued task, left queued."""
         return self._first(sa.select(tasks).where(tasks.c.status == QUEUED).order_by(tasks.c.id))

@@ -12,6 +12,7 @@ import sys
 import time
 import traceback
 
+from compute.digit_store import DigitsDamaged
 from compute.digit_store import DigitStore
 from compute.planning import estimated_seconds
 from compute.planning import places_to_compute
@@ -32,7 +33,10 @@ def run_task(tasks: TaskStore, digits: DigitStore, task_id: int, max_n: int, thr
         return
     n = int(task["n"])
     _wait_for_a_covering_computation(tasks, digits, task_id, n)
-    known = digits.digit(n)
+    try:
+        known = digits.digit(n)
+    except DigitsDamaged:
+        known = None  # never trusted: computed afresh, and the store's damaged blocks replaced
     if known is not None:
         tasks.finish(task_id, known)
         return
