@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 import os
+import secrets
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,6 +18,7 @@ import api
 import callbacks
 import config
 import errors
+import security
 from compute.digit_store import DigitStore
 from dashboard.shell import shell_layout
 from tasks import schema
@@ -43,6 +46,13 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
 
     data_dir = Path(server.config["DATA_DIR"])
     data_dir.mkdir(parents=True, exist_ok=True)
+    server.secret_key = server.config["SECRET_KEY"] or _kept_secret(data_dir / "secret.key")
+    # The owner cookie: signed, not readable by scripts, sent on same-site requests only.
+    server.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=datetime.timedelta(days=365),
+    )
     database_url = config.database_url(server.config)
     engine = connect(database_url)
     schema.upgrade(engine)
@@ -76,11 +86,31 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     )
     app.layout = shell_layout
     callbacks.register(app)
+    security.register(app)
     # Every block of the stored digits is checked once, in the background; a damaged one is repaired.
     threading.Thread(target=service.check_stored_digits, name="pi-digit-check", daemon=True).start()
     if server.config["START_RUNNER"]:
         runner.start()
     return app
+
+
+def _kept_secret(path: Path) -> str:
+    """The secret key kept in the data folder, made on first start (so restarts keep owners' cookies valid)."""
+    if path.exists():
+        return path.read_text().strip()
+    # Written aside, then linked into place: two servers starting at once agree
+    # on one key, and neither reads a half-written file.
+    key = secrets.token_hex(32)
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    draft.touch(mode=0o600)
+    draft.write_text(key)
+    try:
+        os.link(draft, path)
+        return key
+    except FileExistsError:
+        return path.read_text().strip()
+    finally:
+        draft.unlink()
 
 
 def main(overrides: Mapping[str, Any] | None = None) -> None:

@@ -85,6 +85,9 @@ SETTINGS = (
         _whole_number(1),
     ),
     Setting("START_RUNNER", True, "Whether this process runs tasks (false for a read-only front end).", _boolean),
+    Setting("SECRET_KEY", "", "Signs the owner cookie; empty: a random key kept in PI_DATA_DIR/secret.key."),
+    Setting("ADMIN_TOKEN", "", "An operator sending `Authorization: Bearer <token>` may cancel any task; empty: none."),
+    Setting("PROXY_HOPS", 0, "Trusted proxies in front; their X-Forwarded-For names the client.", _whole_number(0)),
     # Read by compute/engine_info.py in every process, straight from the environment.
     Setting("ENGINE", "auto", "auto: the native build if `make native` built it, else the portable wheel.", _engine),
 )

@@ -21,8 +21,10 @@ import flask
 
 from compute.digit_store import CHUNK_BYTES
 from compute.validation import InvalidN
+from tasks.requester import current_requester
 from tasks.service import DigitsBeingRepaired
 from tasks.service import DigitsGone
+from tasks.service import NotYourTask
 from tasks.service import TaskFinished
 from tasks.service import TaskNotDone
 from tasks.service import TaskNotFound
@@ -71,7 +73,7 @@ def submit() -> tuple[flask.Response, int]:
     if not isinstance(body, dict) or "n" not in body:
         raise ApiError(400, 'Send a JSON object such as {"n": 1000}.')
     try:
-        task = service().submit(body["n"])
+        task = service().submit(body["n"], current_requester(create_owner=True))
     except InvalidN as error:
         raise ApiError(400, str(error)) from None
     response = flask.jsonify(describe(task))
@@ -102,9 +104,11 @@ def task(task_id: int) -> flask.Response:
 def cancel(task_id: int) -> flask.Response:
     """Cancel a queued or running task; 409 if it has finished."""
     try:
-        return flask.jsonify(describe(service().cancel(task_id)))
+        return flask.jsonify(describe(service().cancel(task_id, current_requester())))
     except TaskFinished as error:
         raise ApiError(409, str(error)) from None
+    except NotYourTask as error:
+        raise ApiError(403, str(error)) from None
 
 
 @blueprint.get("/tasks/<int:task_id>/pi.txt")

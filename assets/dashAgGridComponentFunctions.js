@@ -32,7 +32,8 @@ dagcomponentfuncs.TaskStatus = function (props) {
 
 dagcomponentfuncs.CancelButton = function (props) {
     var status = props.data.status;
-    if (status !== "queued" && status !== "running") {
+    // Only on one's own rows: the server refuses anyone else's cancel anyway.
+    if (!props.data.mine || (status !== "queued" && status !== "running")) {
         return null;
     }
     return React.createElement(

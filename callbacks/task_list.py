@@ -14,6 +14,8 @@ from dash import html
 from compute.validation import InvalidN
 from dashboard import ids
 from dashboard.task_table import grid_row
+from tasks.requester import current_requester
+from tasks.service import NotYourTask
 from tasks.service import TaskFinished
 from tasks.service import TaskNotFound
 from tasks.service import current as service
@@ -26,7 +28,7 @@ OVERLAP_SECONDS = 2.0
 def submit(_clicks: int | None, _enter: int | None, raw_n: str | None) -> tuple[Any, ...]:
     """Add a task for what was typed, or say why not; nothing is stored on bad input."""
     try:
-        task = service().submit(raw_n)
+        task = service().submit(raw_n, current_requester(create_owner=True))
     except InvalidN as error:
         return str(error), "form-text text-danger", True, dash.no_update
     n = task["n"]
@@ -43,8 +45,8 @@ def cancel(clicked: dict[str, Any] | None) -> tuple[Any, ...]:
         return dash.no_update, dash.no_update
     task_id = int(clicked["rowId"])
     try:
-        service().cancel(task_id)
-    except (TaskFinished, TaskNotFound) as error:
+        service().cancel(task_id, current_requester())
+    except (TaskFinished, TaskNotFound, NotYourTask) as error:
         return html.Div(str(error), className="text-warning"), dash.no_update
     return html.Div(f"Task {task_id} cancelled.", className="text-secondary"), time.time()
 
@@ -56,8 +58,9 @@ def refresh(_tick: int, _changed: Any, cursor: dict[str, Any]) -> tuple[Any, Any
     next_cursor = {"since": now, "max_id": cursor["max_id"]}
     if not rows:
         return dash.no_update, next_cursor
-    added = [grid_row(task, now) for task in rows if task["id"] > cursor["max_id"]]
-    updated = [grid_row(task, now) for task in rows if task["id"] <= cursor["max_id"]]
+    viewer = current_requester()
+    added = [grid_row(task, viewer, now) for task in rows if task["id"] > cursor["max_id"]]
+    updated = [grid_row(task, viewer, now) for task in rows if task["id"] <= cursor["max_id"]]
     next_cursor["max_id"] = max(cursor["max_id"], rows[-1]["id"])
     return {"add": added, "update": updated, "async": False}, next_cursor
 

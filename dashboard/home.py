@@ -13,6 +13,7 @@ from dash import html
 from dashboard import ids
 from dashboard.task_table import grid_row
 from dashboard.task_table import task_grid
+from tasks.requester import current_requester
 from tasks.service import current as service
 
 dash.register_page(__name__, path="/", title="π digits", name="Tasks")
@@ -23,7 +24,8 @@ def layout(**_query: str) -> html.Div:
     now = time.time()
     # Every task, for now: the scale-out issue moves the grid to a server-side row model.
     tasks = service().page(limit=1_000_000)
-    rows = [grid_row(task, now) for task in tasks]
+    viewer = current_requester()
+    rows = [grid_row(task, viewer, now) for task in tasks]
     return html.Div(
         [
             html.H1("The digits of π", className="h3"),

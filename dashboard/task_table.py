@@ -12,6 +12,7 @@ from typing import Any
 import dash_ag_grid as dag
 
 from dashboard import ids
+from tasks.requester import Requester
 from tasks.service import describe
 from tasks.store import Task
 
@@ -63,10 +64,11 @@ COLUMNS: list[dict[str, Any]] = [
 ]
 
 
-def grid_row(task: Task, now: float | None = None) -> dict[str, Any]:
-    """What the grid needs of a task: its public description, trimmed."""
+def grid_row(task: Task, viewer: Requester, now: float | None = None) -> dict[str, Any]:
+    """What the grid needs of a task: its public description, trimmed, and whether ``viewer`` may cancel it."""
     row = describe(task, now)
     del row["url"], row["started_at"], row["finished_at"]
+    row["mine"] = viewer.may_cancel(task["owner"])
     return row
 
 

@@ -21,6 +21,7 @@ from compute.digit_store import DigitStore
 from compute.engine_info import expected_engine
 from compute.validation import parse_n
 from tasks.phases import phase_end
+from tasks.requester import Requester
 from tasks.runner import Runner
 from tasks.store import DONE
 from tasks.store import FINISHED
@@ -40,6 +41,10 @@ FRESH_SECONDS = 2.0
 
 class TaskNotFound(LookupError):
     """No task has this id."""
+
+
+class NotYourTask(PermissionError):
+    """Only the submitter of a task (or an operator) may cancel it."""
 
 
 class TaskFinished(RuntimeError):
@@ -83,9 +88,10 @@ class TaskService:
         self.runner = runner
         self.max_n = max_n
 
-    def submit(self, raw_n: object) -> Task:
+    def submit(self, raw_n: object, requester: Requester | None = None) -> Task:
         """Validate n and add a task; done at once if its digit is already stored.
 
+        :param requester: who asks (they will own the task); None for the server itself.
         :raises compute.validation.InvalidN: with a message for people.
         """
         n = parse_n(raw_n, self.max_n)
@@ -94,7 +100,8 @@ class TaskService:
         except DigitsDamaged:
             self.repair_digits()
             known = None  # the task computes it
-        task = self.store.create(n, digit=known)
+        owner, client = (requester.owner, requester.client) if requester else (None, None)
+        task = self.store.create(n, digit=known, owner=owner, client=client)
         if task["status"] not in FINISHED:
             self.runner.wake()
         return task
@@ -107,9 +114,15 @@ class TaskService:
             raise TaskNotFound(f"There is no task {task_id}.")
         return task
 
-    def cancel(self, task_id: int) -> Task:
-        """Cancel a queued or running task (its process is stopped)."""
-        self.get(task_id)  # TaskNotFound first
+    def cancel(self, task_id: int, requester: Requester | None = None) -> Task:
+        """Cancel a queued or running task (its process is stopped).
+
+        :param requester: who asks: the task's submitter or an operator; None for the server itself.
+        :raises NotYourTask: if ``requester`` may not cancel it.
+        """
+        task = self.get(task_id)  # TaskNotFound first
+        if requester is not None and not requester.may_cancel(task["owner"]):
+            raise NotYourTask(f"Only the browser or script that submitted task {task_id} may cancel it.")
         if not self.store.cancel(task_id):
             # Read again: the status seen before the UPDATE may be stale.
             raise TaskFinished(f"Task {task_id} has already finished ({self.get(task_id)['status']}).")

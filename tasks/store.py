@@ -45,8 +45,13 @@ tasks = sa.Table(
     sa.Column("finished_at", sa.Double),
     # Indexed: the live table asks "what changed since t?" every second.
     sa.Column("updated_at", sa.Double, nullable=False, index=True),
+    # Who submitted it: a hash of the submitter's signed-cookie key (may cancel
+    # it), and the client address (per-client limits, the fair queue).
+    sa.Column("owner", sa.String(64)),
+    sa.Column("client", sa.String(64)),
     # The runner's "oldest queued" and the pages' "running, oldest first".
     sa.Index("ix_tasks_status_id", "status", "id"),
+    sa.Index("ix_tasks_client_status", "client", "status"),
 )
 
 Task = dict[str, Any]
@@ -79,10 +84,11 @@ class TaskStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def create(self, n: int, *, digit: str | None = None) -> Task:
+    def create(self, n: int, *, digit: str | None = None, owner: str | None = None, client: str | None = None) -> Task:
         """Insert a task for n: done at once if ``digit`` is known, else queued."""
         now = time.time()
         values: dict[str, Any] = {"n": n, "created_at": now, "updated_at": now, "progress": 0.0}
+        values.update(owner=owner, client=client)
         if digit is None:
             values["status"] = QUEUED
         else:

@@ -3,21 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 from dash.testing.browser import Browser
+from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from dashboard import ids
 from tests.conftest import is_gone
-from tests.conftest import service_of
 from tests.conftest import wait_for
 
 
 def cell(task_id: int, column: str) -> str:
     return f'#{ids.TASKS_GRID} .ag-center-cols-container .ag-row[row-id="{task_id}"] .ag-cell[col-id="{column}"]'
+
+
+def absent(browser: Any, selector: str) -> bool:
+    """Whether nothing matches ``selector`` now (dash.testing's find_elements waits 2 s for a match)."""
+    browser.driver.implicitly_wait(0)
+    try:
+        return len(browser.driver.find_elements(By.CSS_SELECTOR, selector)) == 0
+    finally:
+        browser.driver.implicitly_wait(2)
+
+
+def has_title(browser: Any, selector: str, title: str) -> bool:
+    return bool(browser.find_element(selector).get_attribute("title") == title)
 
 
 def submit(dash_duo: Any, text: str, enter: bool = False) -> None:
@@ -65,7 +79,7 @@ def test_brws003_bad_input_shows_a_message_and_adds_no_row(dash_duo: Any, app: A
     submit(dash_duo, "")
     dash_duo.wait_for_contains_text(f"#{ids.INPUT_MESSAGE}", "Enter n", timeout=5)
     assert "is-invalid" in dash_duo.find_element(f"#{ids.N_INPUT}").get_attribute("class")
-    assert dash_duo.find_elements(f"#{ids.TASKS_GRID} .ag-center-cols-container .ag-row") == []
+    assert absent(dash_duo, f"#{ids.TASKS_GRID} .ag-center-cols-container .ag-row")
     assert app.server.extensions["pi"].store.count() == 0
     assert dash_duo.get_logs() == []
 
@@ -82,35 +96,35 @@ def second_browser(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[B
         yield browser
 
 
-def test_brws004_second_browser_sees_the_same_tasks_live(dash_duo: Any, second_browser: Browser, app: Any) -> None:
+def test_brws004_two_browsers_see_one_live_table_and_only_the_submitter_may_cancel(
+    dash_duo: Any, second_browser: Browser, held: Any
+) -> None:
+    app, workers = held(WORKERS=1)
     dash_duo.start_server(app)
     second_browser.server_url = dash_duo.server_url
     second_browser.wait_for_element(f"#{ids.TASKS_GRID}")
-    submit(dash_duo, "6")
-    # The other browser was not reloaded: the row arrives by itself.
-    second_browser.wait_for_text_to_equal(cell(1, "status"), "done", timeout=60)
-    assert second_browser.find_element(cell(1, "digit")).text == "2"
-    # And a reload (or a new tab) shows it too.
-    dash_duo.driver.refresh()
-    dash_duo.wait_for_text_to_equal(cell(1, "digit"), "2", timeout=10)
-
-
-def test_brws005_cancel_from_the_row(dash_duo: Any, held: Any) -> None:
-    app, workers = held(WORKERS=1)
-    dash_duo.start_server(app)
     submit(dash_duo, "80000000")
     worker = workers.process(1)
     workers.report(1, 0.25, places=80_000_000)
-    dash_duo.wait_for_text_to_equal(cell(1, "status") + " .badge", "running", timeout=30)
-    # The bar's label can be wider than the bar, so read it from the title people hover.
+    # The other browser was not reloaded: the row and its progress arrive by themselves.
+    # (The bar's label can be wider than the bar: read it from the title people hover.)
     progress = cell(1, "status") + " .progress"
-    wait_for(lambda: dash_duo.find_element(progress).get_attribute("title") == "summing the series · 25%", timeout=10)
-    dash_duo.find_element(cell(1, "cancel") + " button").click()
-    dash_duo.wait_for_text_to_equal(cell(1, "status"), "cancelled", timeout=10)
-    assert service_of(app).get(1)["status"] == "cancelled"
+    for browser in (second_browser, dash_duo):
+        wait_for(partial(has_title, browser, progress, "summing the series · 25%"), timeout=10)
+    assert absent(second_browser, cell(1, "cancel") + " button")  # not theirs to cancel
+    dash_duo.find_element(cell(1, "cancel") + " button").click()  # the submitter's own row
+    for browser in (dash_duo, second_browser):
+        browser.wait_for_text_to_equal(cell(1, "status"), "cancelled", timeout=10)
     wait_for(lambda: is_gone(worker), timeout=5)  # its process was stopped, not just its row
-    assert dash_duo.find_elements(cell(1, "cancel") + " button") == []
-    assert dash_duo.get_logs() == []
+    assert absent(dash_duo, cell(1, "cancel") + " button")
+
+    submit(dash_duo, "6")
+    workers.release(2)
+    second_browser.wait_for_text_to_equal(cell(2, "status"), "done", timeout=60)
+    assert second_browser.find_element(cell(2, "digit")).text == "2"
+    dash_duo.driver.refresh()  # and a reload (or a new tab) shows it too
+    dash_duo.wait_for_text_to_equal(cell(2, "digit"), "2", timeout=10)
+    assert dash_duo.get_logs() == [] and second_browser.get_logs() == []
 
 
 def test_brws006_large_n_pages_through_a_window(dash_duo: Any, app: Any, reference_digits: str) -> None:
