@@ -22,6 +22,8 @@ import security
 from compute.digit_store import DigitStore
 from dashboard.shell import shell_layout
 from tasks import schema
+from tasks.fairness import ClientLimits
+from tasks.fairness import Fairness
 from tasks.local_runner import LocalRunner
 from tasks.runner_lock import RunnerLock
 from tasks.service import EXTENSION
@@ -68,7 +70,14 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
         stall_seconds=server.config["STALL_SECONDS"],
         lock=RunnerLock(data_dir, engine),
     )
-    service = TaskService(store, digits, runner, server.config["MAX_N"])
+    limits = ClientLimits(
+        submissions_per_minute=server.config["SUBMISSIONS_PER_MINUTE"],
+        active_tasks=server.config["ACTIVE_TASKS_PER_CLIENT"],
+        queued_seconds=server.config["QUEUED_SECONDS_PER_CLIENT"],
+        storage_uri=server.config["LIMITS_STORAGE"],
+    )
+    fairness = Fairness(limits, store, server.config["MAX_N"])
+    service = TaskService(store, digits, runner, server.config["MAX_N"], fairness)
     server.extensions[EXTENSION] = service
     server.json.ensure_ascii = False  # type: ignore[attr-defined]  # "“abc”", not "\u201cabc\u201d"
     server.register_blueprint(api.blueprint)

@@ -21,6 +21,7 @@ import flask
 
 from compute.digit_store import CHUNK_BYTES
 from compute.validation import InvalidN
+from tasks.fairness import OverLimit
 from tasks.requester import current_requester
 from tasks.service import DigitsBeingRepaired
 from tasks.service import DigitsGone
@@ -64,7 +65,7 @@ def _not_found(error: TaskNotFound) -> tuple[flask.Response, int]:
 
 
 @blueprint.post("/tasks")
-def submit() -> tuple[flask.Response, int]:
+def submit() -> tuple[flask.Response, int] | tuple[flask.Response, int, dict[str, str]]:
     """Add a task: 201 with it, or 400 with why not."""
     try:
         body = flask.request.get_json(silent=True)
@@ -76,6 +77,8 @@ def submit() -> tuple[flask.Response, int]:
         task = service().submit(body["n"], current_requester(create_owner=True))
     except InvalidN as error:
         raise ApiError(400, str(error)) from None
+    except OverLimit as error:
+        return flask.jsonify(error=str(error)), 429, {"Retry-After": str(error.retry_after)}
     response = flask.jsonify(describe(task))
     response.headers["Location"] = flask.url_for("api.task", task_id=task["id"])
     return response, 201

@@ -14,6 +14,7 @@ from dash import html
 from compute.validation import InvalidN
 from dashboard import ids
 from dashboard.task_table import grid_row
+from tasks.fairness import OverLimit
 from tasks.requester import current_requester
 from tasks.service import NotYourTask
 from tasks.service import TaskFinished
@@ -31,6 +32,8 @@ def submit(_clicks: int | None, _enter: int | None, raw_n: str | None) -> tuple[
         task = service().submit(raw_n, current_requester(create_owner=True))
     except InvalidN as error:
         return str(error), "form-text text-danger", True, dash.no_update
+    except OverLimit as error:
+        return str(error), "form-text text-warning", False, dash.no_update
     n = task["n"]
     if task["status"] == "done":
         message = f"Place {n:,} is {task['digit']} (already known, task {task['id']})."

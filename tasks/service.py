@@ -20,6 +20,7 @@ from compute.digit_store import DigitsDamaged
 from compute.digit_store import DigitStore
 from compute.engine_info import expected_engine
 from compute.validation import parse_n
+from tasks.fairness import Fairness
 from tasks.phases import phase_end
 from tasks.requester import Requester
 from tasks.runner import Runner
@@ -82,17 +83,22 @@ def current() -> TaskService:
 class TaskService:
     """Submit, cancel and read tasks, and read the stored digits."""
 
-    def __init__(self, store: TaskStore, digits: DigitStore, runner: Runner, max_n: int) -> None:
+    def __init__(
+        self, store: TaskStore, digits: DigitStore, runner: Runner, max_n: int, fairness: Fairness | None = None
+    ) -> None:
+        """:param fairness: the per-client limits; None: no limits (the server's own use, tests)."""
         self.store = store
         self.digits = digits
         self.runner = runner
         self.max_n = max_n
+        self.fairness = fairness
 
     def submit(self, raw_n: object, requester: Requester | None = None) -> Task:
         """Validate n and add a task; done at once if its digit is already stored.
 
         :param requester: who asks (they will own the task); None for the server itself.
         :raises compute.validation.InvalidN: with a message for people.
+        :raises tasks.fairness.OverLimit: if the requester's client is over a limit.
         """
         n = parse_n(raw_n, self.max_n)
         try:
@@ -100,6 +106,8 @@ class TaskService:
         except DigitsDamaged:
             self.repair_digits()
             known = None  # the task computes it
+        if requester is not None and self.fairness is not None:
+            self.fairness.admit(requester.client, n, answered_at_once=known is not None)
         owner, client = (requester.owner, requester.client) if requester else (None, None)
         task = self.store.create(n, digit=known, owner=owner, client=client)
         if task["status"] not in FINISHED:

@@ -51,10 +51,27 @@ tasks = sa.Table(
     sa.Column("client", sa.String(64)),
     # The runner's "oldest queued" and the pages' "running, oldest first".
     sa.Index("ix_tasks_status_id", "status", "id"),
+    # A client's active tasks (the per-client limits); when it was last served (the fair queue).
     sa.Index("ix_tasks_client_status", "client", "status"),
+    sa.Index("ix_tasks_client_started_at", "client", "started_at"),
 )
 
 Task = dict[str, Any]
+
+# The next task to run: each client's oldest queued task (the heads), and of
+# those the one whose client last had a task started longest ago (never: first).
+_heads = (
+    sa.select(tasks.c.client, sa.func.min(tasks.c.id).label("id"))
+    .where(tasks.c.status == QUEUED)
+    .group_by(tasks.c.client)
+    .subquery()
+)
+_last_served = (
+    sa.select(sa.func.max(tasks.c.started_at))
+    .where(tasks.c.client == _heads.c.client, tasks.c.started_at.is_not(None))
+    .scalar_subquery()
+)
+_NEXT_QUEUED = sa.select(_heads.c.id).order_by(_last_served.asc().nulls_first(), _heads.c.id).limit(1)
 
 
 def connect(database_url: str) -> Engine:
@@ -145,22 +162,33 @@ class TaskStore:
         )
         return self._first(query)
 
+    def active_for_client(self, client: str) -> list[Task]:
+        """The client's queued and running tasks."""
+        query = sa.select(tasks).where(tasks.c.client == client, tasks.c.status.in_((QUEUED, RUNNING)))
+        with self.engine.connect() as db:
+            return [_row(row) for row in db.execute(query)]
+
     def computing_or_queued_at_least(self, n: int) -> Task | None:
         """The oldest queued or running task whose n is at least ``n``."""
         query = sa.select(tasks).where(tasks.c.status.in_((QUEUED, RUNNING)), tasks.c.n >= n).order_by(tasks.c.id)
         return self._first(query)
 
     def peek_next(self) -> Task | None:
-        """The oldest queued task, left queued."""
-        return self._first(sa.select(tasks).where(tasks.c.status == QUEUED).order_by(tasks.c.id))
+        """The task claim_next would take now, left queued."""
+        with self.engine.connect() as db:
+            next_id = db.execute(_NEXT_QUEUED).scalar()
+        return None if next_id is None else self.get(next_id)
 
     def claim_next(self) -> Task | None:
-        """Mark the oldest queued task running and return it (FIFO), or None."""
+        """Mark the next queued task running and return it, or None.
+
+        The queue is fair: the next task is the oldest queued task of the
+        client served longest ago (never served first), so one visitor's
+        hundred tasks do not hold up another's one. FIFO within a client.
+        """
         while True:
             with self.engine.begin() as db:
-                oldest = db.execute(
-                    sa.select(tasks.c.id).where(tasks.c.status == QUEUED).order_by(tasks.c.id).limit(1)
-                ).scalar()
+                oldest = db.execute(_NEXT_QUEUED).scalar()
                 if oldest is None:
                     return None
                 now = time.time()

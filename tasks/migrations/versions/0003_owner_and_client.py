@@ -24,9 +24,11 @@ def upgrade() -> None:
         batch.add_column(sa.Column("owner", sa.String(64)))
         batch.add_column(sa.Column("client", sa.String(64)))
     op.create_index("ix_tasks_client_status", "tasks", ["client", "status"])
+    op.create_index("ix_tasks_client_started_at", "tasks", ["client", "started_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tasks_client_started_at", table_name="tasks")
     op.drop_index("ix_tasks_client_status", table_name="tasks")
     with op.batch_alter_table("tasks") as batch:
         batch.drop_column("client")

@@ -1,0 +1,89 @@
+"""Limits per client, so one visitor cannot fill the server's queue for everyone else.
+
+Three limits, each a setting (README, Configuration):
+- submissions a minute (every submission, answered at once or queued): a
+  moving window kept by the ``limits`` library, the engine of Flask-Limiter,
+  applied here in the service so that the page and the API share it;
+- tasks queued or running at once;
+- queued work, in estimated seconds of computing, so a client may queue
+  many small tasks but only a few huge ones.
+The queue itself is served round-robin across clients (tasks/store.py).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItemPerMinute
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from compute.engine_info import expected_engine
+from compute.planning import estimated_seconds
+from compute.planning import places_to_compute
+from tasks.store import TaskStore
+
+
+@dataclass(frozen=True)
+class ClientLimits:
+    """The per-client limits; see the module's docstring."""
+
+    submissions_per_minute: int
+    active_tasks: int
+    queued_seconds: int
+    storage_uri: str = "memory://"
+
+
+class OverLimit(Exception):
+    """A client asked for more than a limit allows: answered with 429 and Retry-After."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
+
+
+class Fairness:
+    """Admits a client's submission, or says which limit it would break."""
+
+    def __init__(self, limits: ClientLimits, store: TaskStore, max_n: int) -> None:
+        self.limits = limits
+        self._store = store
+        self._max_n = max_n
+        self._rate = RateLimitItemPerMinute(limits.submissions_per_minute)
+        self._window = MovingWindowRateLimiter(storage_from_string(limits.storage_uri))
+
+    def admit(self, client: str, n: int, answered_at_once: bool) -> None:
+        """Count a submission of ``n`` by ``client``.
+
+        :param answered_at_once: its digit is stored, so it queues no work.
+        :raises OverLimit: naming the limit, if the submission would break one.
+        """
+        if not self._window.hit(self._rate, client):
+            reset = self._window.get_window_stats(self._rate, client).reset_time
+            raise OverLimit(
+                f"You have sent {self.limits.submissions_per_minute} submissions in the last minute, the most "
+                "this server takes from one client; try again in a moment.",
+                math.ceil(reset - time.time()),
+            )
+        if answered_at_once:
+            return
+        active = self._store.active_for_client(client)
+        if len(active) >= self.limits.active_tasks:
+            raise OverLimit(
+                f"You have {len(active)} tasks queued or running, the most this server keeps for one client; "
+                "wait for one to finish, or cancel one.",
+                30,
+            )
+        work = sum(self.estimate(int(task["n"])) for task in active) + self.estimate(n)
+        if work > self.limits.queued_seconds:
+            raise OverLimit(
+                f"That would give you about {work:,.0f} s of computing in the queue; this server keeps at most "
+                f"{self.limits.queued_seconds:,} s per client. Ask for a smaller n, or wait for your tasks to finish.",
+                60,
+            )
+
+    def estimate(self, n: int) -> float:
+        """Seconds a fresh task for n is expected to compute, on one core."""
+        return estimated_seconds(places_to_compute(n, self._max_n), 1, expected_engine().build)

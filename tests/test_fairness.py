@@ -1,0 +1,83 @@
+"""Fair to every visitor: per-client limits, and a queue served round-robin across clients."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from tests.conftest import is_gone
+from tests.conftest import runner_of
+from tests.conftest import service_of
+from tests.conftest import wait_for
+
+
+def client_at(app: Any, address: str) -> Any:
+    """A test client whose requests come from ``address``."""
+    client = app.server.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_submissions_a_minute_are_limited_per_client(make_app: Any) -> None:
+    app = make_app(START_RUNNER=False, SUBMISSIONS_PER_MINUTE=3)
+    alice, bob = client_at(app, "10.0.0.1"), client_at(app, "10.0.0.2")
+    assert [alice.post("/api/tasks", json={"n": n}).status_code for n in (10, 11, 12)] == [201, 201, 201]
+    refused = alice.post("/api/tasks", json={"n": 13})
+    assert refused.status_code == 429
+    assert "3 submissions in the last minute" in refused.get_json()["error"]
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert bob.post("/api/tasks", json={"n": 13}).status_code == 201  # another visitor is not held back
+    assert service_of(app).count() == 4
+
+
+def test_queued_or_running_tasks_are_limited_per_client(make_app: Any) -> None:
+    app = make_app(START_RUNNER=False, ACTIVE_TASKS_PER_CLIENT=2)
+    alice = client_at(app, "10.0.0.1")
+    first = alice.post("/api/tasks", json={"n": 1000}).get_json()
+    alice.post("/api/tasks", json={"n": 2000})
+    refused = alice.post("/api/tasks", json={"n": 3000})
+    assert refused.status_code == 429 and "2 tasks queued or running" in refused.get_json()["error"]
+    alice.delete(f"/api/tasks/{first['id']}")  # one fewer waiting: room again
+    assert alice.post("/api/tasks", json={"n": 3000}).status_code == 201
+
+
+def test_queued_work_is_limited_in_estimated_seconds(make_app: Any) -> None:
+    app = make_app(START_RUNNER=False, QUEUED_SECONDS_PER_CLIENT=60)
+    alice = client_at(app, "10.0.0.1")
+    assert [alice.post("/api/tasks", json={"n": n}).status_code for n in range(1000, 1010)] == [201] * 10
+    huge = alice.post("/api/tasks", json={"n": 1_000_000_000})
+    assert huge.status_code == 429 and "at most 60 s per client" in huge.get_json()["error"]
+    assert client_at(app, "10.0.0.2").post("/api/tasks", json={"n": 5000}).status_code == 201
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(make_app: Any) -> None:
+    app = make_app(START_RUNNER=False, SUBMISSIONS_PER_MINUTE=1, PROXY_HOPS=1)
+    proxy = client_at(app, "127.0.0.1")  # every request comes through the proxy
+    for visitor in ("198.51.100.7", "203.0.113.9"):
+        headers = {"X-Forwarded-For": f"192.0.2.1, {visitor}"}  # the client may forge the left part
+        assert proxy.post("/api/tasks", json={"n": 1000}, headers=headers).status_code == 201
+    again = proxy.post("/api/tasks", json={"n": 1000}, headers={"X-Forwarded-For": "203.0.113.9"})
+    assert again.status_code == 429
+    # With no trusted proxy configured, the header is ignored: all requests are one client.
+    direct = make_app(START_RUNNER=False, SUBMISSIONS_PER_MINUTE=1, DATA_DIR=str(app.server.config["DATA_DIR"]) + "2")
+    client = client_at(direct, "127.0.0.1")
+    assert client.post("/api/tasks", json={"n": 1}, headers={"X-Forwarded-For": "198.51.100.7"}).status_code == 201
+    assert client.post("/api/tasks", json={"n": 2}, headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 429
+
+
+def test_the_queue_is_served_round_robin_across_clients(held: Any) -> None:
+    app, workers = held(START_RUNNER=False, WORKERS=1)
+    service, runner = service_of(app), runner_of(app)
+    alice, bob = client_at(app, "10.0.0.1"), client_at(app, "10.0.0.2")
+    alices = [alice.post("/api/tasks", json={"n": n}).get_json()["id"] for n in range(20_001, 20_006)]
+    bobs = bob.post("/api/tasks", json={"n": 30_000}).get_json()["id"]
+    started = []
+    for _ in range(6):
+        runner.tick()  # starts the next task: one worker, so one at a time
+        (running,) = [task for task in service.page(limit=10) if task["status"] == "running"]
+        started.append(running["id"])
+        worker = workers.process(running["id"])
+        service.cancel(running["id"])  # done with it: let the next one start
+        wait_for(partial(is_gone, worker), timeout=5)
+    assert started[:2] == [alices[0], bobs]  # Bob's one task starts second, not sixth
+    assert started[2:] == alices[1:]  # and each client's own tasks in the order they came
