@@ -60,9 +60,9 @@ class Server:
             self.process.terminate()
             self.process.wait(10)
 
-    def kill(self) -> None:
+    def kill(self, how: signal.Signals = signal.SIGKILL) -> None:
         assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
+        self.process.send_signal(how)
         self.process.wait(10)
 
     def get(self, path: str) -> Any:

@@ -53,7 +53,9 @@ def test_bad_environment_values_name_the_variable(variable: str, text: str, mess
         config.load({variable: text})
 
 
-@pytest.mark.parametrize(("text", "value"), [("yes", True), ("1", True), ("ON", True), ("off", False), ("0", False)])
+@pytest.mark.parametrize(
+    ("text", "value"), [("yes", True), ("1", True), ("ON", True), ("no", False), ("off", False), ("0", False)]
+)
 def test_booleans_read_as_people_write_them(text: str, value: bool) -> None:
     assert config.load({"PI_START_RUNNER": text})["START_RUNNER"] is value
 

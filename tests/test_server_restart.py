@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Iterator
 from functools import partial
@@ -69,9 +70,9 @@ def test_three_server_kills_during_one_task_are_not_its_failures(tmp_path: Path,
         server.start()
         task = server.post("/api/tasks", {"n": 123_456})
         queued = server.post("/api/tasks", {"n": 234_567})  # waits for the one worker throughout
-        for _ in range(3):
+        for stop in (signal.SIGKILL, signal.SIGTERM, signal.SIGKILL):
             worker = workers.process(task["id"])  # the handle before the kill
-            server.kill()
+            server.kill(stop)
             wait_for(partial(is_gone, worker), timeout=10)  # it died with its server
             (workers.folder / f"{task['id']}-1.pid").unlink()
             server.start()
