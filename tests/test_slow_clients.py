@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from compute.digit_store import DigitStore
 from tasks import schema
 from tasks.store import TaskStore
 from tasks.store import connect
+from tests.conftest import wait_for
 from tests.servers import Server
 
 PLACES = 30_000_000  # 30 MB: more than waitress buffers (16 MB) and the kernel's socket buffers
@@ -62,3 +64,19 @@ def test_fifty_stalled_downloads_leave_the_site_answering(server_with_a_large_ta
     finally:
         for client in clients:
             client.close()
+
+
+def test_a_download_through_the_real_server_is_pi_to_n_places_exactly(tmp_path: Path, reference_digits: str) -> None:
+    # Served by waitress's file wrapper from the digit store's file: exactly the
+    # first n + 2 bytes, never the checksums stored after the digits.
+    server = Server(tmp_path / "data", workers=1)
+    server.start()
+    try:
+        task = server.post("/api/tasks", {"n": 12_345})
+        wait_for(lambda: server.get(f"/api/tasks/{task['id']}")["status"] == "done", timeout=60)
+        address = f"http://127.0.0.1:{server.port}/api/tasks/{task['id']}/pi.txt"
+        with urllib.request.urlopen(address, timeout=10) as response:
+            assert response.headers["Content-Length"] == str(12_345 + 2)
+            assert response.read() == b"3." + reference_digits[:12_345].encode()
+    finally:
+        server.stop()
