@@ -20,6 +20,7 @@ from dashboard.task_view import digits_area
 from dashboard.task_view import status_badge
 from dashboard.task_view import timings
 from dashboard.task_view import window_label
+from tasks.service import DigitsUnavailable
 from tasks.service import current as service
 from tasks.store import FINISHED
 
@@ -55,8 +56,11 @@ def move_window(
         except InvalidN:
             return dash.no_update, dash.no_update, dash.no_update, f"Enter a place from 1 to {n:,}."
         start = window_around(highlight, n)
-    shown = render_digits(service().task_digits(task, start, WINDOW), start, n, highlight)
-    return shown, start, window_label(start, n), ""
+    try:
+        digits = service().task_digits(task, start, WINDOW)
+    except DigitsUnavailable as unavailable:  # gone, or a damaged block being repaired
+        return dash.no_update, dash.no_update, dash.no_update, str(unavailable)
+    return render_digits(digits, start, n, highlight), start, window_label(start, n), ""
 
 
 def register(app: dash.Dash) -> None:
