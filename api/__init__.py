@@ -23,6 +23,7 @@ from compute.digit_store import CHUNK_BYTES
 from compute.validation import InvalidN
 from tasks.fairness import OverLimit
 from tasks.requester import current_requester
+from tasks.service import LARGEST_ID
 from tasks.service import DigitsBeingRepaired
 from tasks.service import DigitsGone
 from tasks.service import NotYourTask
@@ -36,8 +37,6 @@ blueprint = flask.Blueprint("api", __name__, url_prefix="/api")
 
 MAX_PAGE = 1000
 MAX_DIGITS_PER_REQUEST = 1_000_000
-# Ids, offsets and places are 64-bit signed integers in the database.
-LARGEST = 2**63 - 1
 
 
 class ApiError(Exception):
@@ -88,7 +87,7 @@ def submit() -> tuple[flask.Response, int] | tuple[flask.Response, int, dict[str
 def tasks() -> flask.Response:
     """A page of tasks, newest first."""
     limit = _int_arg("limit", 100, 1, MAX_PAGE)
-    offset = _int_arg("offset", 0, 0, LARGEST)
+    offset = _int_arg("offset", 0, 0, LARGEST_ID)
     return flask.jsonify(
         tasks=[describe(task) for task in service().page(limit, offset)],
         total=service().count(),
@@ -161,15 +160,17 @@ def engine() -> flask.Response:
 @blueprint.get("/pi")
 def digits() -> flask.Response:
     """Stored digits: ``count`` places from place ``start`` (place 1 is "1")."""
-    start = _int_arg("start", 1, 1, LARGEST)
+    start = _int_arg("start", 1, 1, LARGEST_ID)
     count = _int_arg("count", 100, 1, MAX_DIGITS_PER_REQUEST)
+    # Read first, then say how much is stored: the store may be cut back (a repair) or
+    # grow between two looks, and what was read is what counts.
+    text = service().read_digits(start, count)
     stored = service().stored_places()
-    if start > stored:
+    if not text:
         raise ApiError(
             404, f"Place {start:,} is not computed yet ({stored:,} places are stored); submit a task for it."
         )
-    text = service().read_digits(start, count)
-    return flask.jsonify(start=start, count=len(text), digits=text, stored=stored)
+    return flask.jsonify(start=start, count=len(text), digits=text, stored=max(stored, start + len(text) - 1))
 
 
 @blueprint.route("/<path:unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

@@ -30,6 +30,7 @@ from tasks.store import RUNNING
 from tasks.store import Task
 from tasks.store import TaskStore
 
+# Ids, offsets and places are 64-bit signed integers in the database.
 LARGEST_ID = 2**63 - 1
 
 # Where the app factory keeps the service: flask.current_app.extensions[EXTENSION].
@@ -167,8 +168,14 @@ class TaskService:
         :raises DigitsUnavailable: if the task is not done, its digits are gone or being repaired.
         """
         n = self._check_digits_of(task)
+        wanted = min(count, n - start + 1)
         with self._repairing_damage():
-            return self.digits.read(start, min(count, n - start + 1))
+            text = self.digits.read(start, wanted)
+        if len(text) < wanted:  # the store was cut back since the check
+            self._check_digits_of(task)  # says why (or it has grown back: read again)
+            with self._repairing_damage():
+                text = self.digits.read(start, wanted)
+        return text
 
     def pi_file(self, task: Task) -> tuple[BinaryIO, int]:
         """An open file whose first bytes are "3." and the task's n places, and how many bytes that is.
@@ -177,7 +184,11 @@ class TaskService:
         """
         n = self._check_digits_of(task)
         with self._repairing_damage():
-            return self.digits.open_text(n), n + 2
+            try:
+                return self.digits.open_text(n), n + 2
+            except LookupError:  # the store was cut back since the check
+                self._check_digits_of(task)  # says why
+                raise DigitsGone("These digits are no longer stored on this server; submit n again.") from None
 
     def repair_digits(self) -> None:
         """Cut the digit store back to its good blocks and queue a task to recompute the rest."""
