@@ -44,12 +44,13 @@ def shared(request: pytest.FixtureRequest) -> str | None:
 def test_a_second_server_runs_no_task_and_takes_over_when_the_first_stops(
     shared: str | None, make_app: Any, tmp_path: Path, reference_digits: str
 ) -> None:
-    if shared is None:
-        first, second = make_app(), make_app()  # both on tmp_path / "data"
-    else:  # the database lock alone must hold
-        first = make_app(DATA_DIR=str(tmp_path / "a"), DATABASE_URL=shared)
-        second = make_app(DATA_DIR=str(tmp_path / "b"), DATABASE_URL=shared)
-    wait_for(lambda: runner_of(first).describe()["runs_tasks"], timeout=10)
+    # Both on tmp_path / "data"; or in separate folders on one database, where its lock alone must hold.
+    settings: list[dict[str, str]] = [{}, {}]
+    if shared is not None:
+        settings = [{"DATA_DIR": str(tmp_path / folder), "DATABASE_URL": shared} for folder in ("a", "b")]
+    first = make_app(**settings[0])
+    wait_for(lambda: runner_of(first).describe()["runs_tasks"], timeout=10)  # the first server runs tasks
+    second = make_app(**settings[1])
     services = [service_of(first), service_of(second)]
     submitted = [services[i % 2].submit(n)["id"] for i, n in enumerate(range(200, 300))]
 
