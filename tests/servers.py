@@ -43,7 +43,7 @@ class Server:
             self.process = subprocess.Popen(
                 [sys.executable, *self.command], cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
-        wait_for(self._answers, timeout=60, interval=0.2)
+        wait_for(self._answers, timeout=60, interval=0.05)
 
     def _answers(self) -> bool:
         assert self.process is not None
