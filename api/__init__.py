@@ -20,6 +20,7 @@ from typing import BinaryIO
 import flask
 
 from compute.digit_store import CHUNK_BYTES
+from compute.digit_store import first_bytes
 from compute.validation import InvalidN
 from tasks.fairness import OverLimit
 from tasks.requester import current_requester
@@ -137,18 +138,12 @@ def _file_body(digits: BinaryIO, size: int) -> Iterable[bytes]:
     if wrapper is not None and getattr(wrapper, "__module__", "").startswith(("waitress.", "gunicorn.")):
         wrapped: Iterable[bytes] = wrapper(digits, CHUNK_BYTES)
         return wrapped
-    return _first_bytes(digits, size)
+    return _closing(digits, size)
 
 
-def _first_bytes(digits: BinaryIO, size: int) -> Iterator[bytes]:
+def _closing(digits: BinaryIO, size: int) -> Iterator[bytes]:
     with digits:
-        left = size
-        while left > 0:
-            chunk = digits.read(min(CHUNK_BYTES, left))
-            if not chunk:
-                return
-            left -= len(chunk)
-            yield chunk
+        yield from first_bytes(digits, size)
 
 
 @blueprint.get("/engine")

@@ -151,7 +151,7 @@ class DigitStore:
                     return before, before
                 kept = bad * layout.block
                 digits.seek(len(_PREFIX))
-                self._write(_copy(digits, kept), kept)
+                self._write(first_bytes(digits, kept), kept)
             log.warning("digit store damaged at place %s: cut back from %s to %s places", kept + 1, before, kept)
             return before, kept
 
@@ -304,11 +304,12 @@ def _read_layout(digits: BinaryIO, identity: tuple[int, int, int]) -> _Layout:
     return _Layout(identity, length, block, [body[i : i + _SUM] for i in range(0, len(body), _SUM)])
 
 
-def _copy(source: BinaryIO, length: int) -> Iterator[bytes]:
+def first_bytes(source: BinaryIO, length: int) -> Iterator[bytes]:
+    """The next ``length`` bytes of ``source``, in chunks; OSError if it ends sooner."""
     left = length
     while left > 0:
         chunk = source.read(min(CHUNK_BYTES, left))
         if not chunk:
-            raise OSError("the digit store ended early while it was copied")
+            raise OSError("the digit store ended early while it was read")
         left -= len(chunk)
         yield chunk
