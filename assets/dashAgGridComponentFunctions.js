@@ -3,12 +3,19 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions = window.dashAgGrid
 
 var BADGE = {queued: "secondary", running: "primary", done: "success", error: "danger", cancelled: "warning"};
 
+// Rows of the infinite row model that are still loading have no data yet.
 dagcomponentfuncs.TaskLink = function (props) {
+    if (props.value == null) {
+        return null;
+    }
     return React.createElement("a", {href: "/task/" + props.value, className: "task-link"}, "#" + props.value);
 };
 
 dagcomponentfuncs.TaskStatus = function (props) {
     var data = props.data;
+    if (!data) {
+        return null;
+    }
     var badge = React.createElement(
         "span", {className: "badge text-bg-" + (BADGE[data.status] || "light") + " me-2"}, data.status
     );
@@ -31,6 +38,9 @@ dagcomponentfuncs.TaskStatus = function (props) {
 };
 
 dagcomponentfuncs.CancelButton = function (props) {
+    if (!props.data) {
+        return null;
+    }
     var status = props.data.status;
     // Only on one's own rows: the server refuses anyone else's cancel anyway.
     if (!props.data.mine || (status !== "queued" && status !== "running")) {

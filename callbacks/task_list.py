@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import Any
 
 import dash
+from dash import ClientsideFunction
 from dash import Input
 from dash import Output
 from dash import State
@@ -13,6 +15,8 @@ from dash import html
 
 from compute.validation import InvalidN
 from dashboard import ids
+from dashboard.task_table import GridQuery
+from dashboard.task_table import grid_query
 from dashboard.task_table import grid_row
 from tasks.fairness import OverLimit
 from tasks.requester import current_requester
@@ -20,10 +24,7 @@ from tasks.service import NotYourTask
 from tasks.service import TaskFinished
 from tasks.service import TaskNotFound
 from tasks.service import current as service
-
-# Re-read rows changed this long before the last poll: a worker may commit a
-# change stamped a moment before the poll that missed it.
-OVERLAP_SECONDS = 2.0
+from tasks.store import RUNNING
 
 
 def submit(_clicks: int | None, _enter: int | None, raw_n: str | None) -> tuple[Any, ...]:
@@ -54,18 +55,51 @@ def cancel(clicked: dict[str, Any] | None) -> tuple[Any, ...]:
     return html.Div(f"Task {task_id} cancelled.", className="text-secondary"), time.time()
 
 
-def refresh(_tick: int, _changed: Any, cursor: dict[str, Any]) -> tuple[Any, Any]:
-    """Send the grid only the rows that changed since the last poll."""
-    now = time.time()
-    rows = service().changed_since(cursor["since"] - OVERLAP_SECONDS)
-    next_cursor = {"since": now, "max_id": cursor["max_id"]}
-    if not rows:
-        return dash.no_update, next_cursor
-    viewer = current_requester()
-    added = [grid_row(task, viewer, now) for task in rows if task["id"] > cursor["max_id"]]
-    updated = [grid_row(task, viewer, now) for task in rows if task["id"] <= cursor["max_id"]]
-    next_cursor["max_id"] = max(cursor["max_id"], rows[-1]["id"])
-    return {"add": added, "update": updated, "async": False}, next_cursor
+def rows(request: dict[str, Any] | None) -> tuple[Any, Any]:
+    """Answer the grid's request for one page of tasks, and remember which page is shown."""
+    if not request:
+        return dash.no_update, dash.no_update
+    query = grid_query(request)
+    # Read before the rows: they reflect at least this revision, so the next
+    # poll looks for changes after it and misses none.
+    revision = service().revision()
+    tasks = service().page(**query.as_dict())
+    viewer, now = current_requester(), time.time()
+    shown = {
+        "query": query.as_dict(),
+        "ids": [task["id"] for task in tasks],
+        "running": any(task["status"] == RUNNING for task in tasks),
+        "revision": revision,
+        "fetch": secrets.token_hex(4),
+    }
+    response = {"rowData": [grid_row(task, viewer, now) for task in tasks], "rowCount": service().count(query.statuses)}
+    return response, shown
+
+
+def refresh(_tick: int, _changed: Any, shown: dict[str, Any] | None, seen: dict[str, Any] | None) -> tuple[Any, Any]:
+    """Send the grid the rows of the shown page that changed since the last poll.
+
+    The revision only grows and is handed out in commit order, so "changed
+    after revision r" misses nothing. A page whose ids are no longer the same
+    (a new task at the top, a filtered row leaving) is fetched again whole.
+    """
+    if not shown:
+        return dash.no_update, dash.no_update
+    query = GridQuery.from_dict(shown["query"])  # checked: it came back from the browser
+    since = seen["revision"] if seen and seen.get("fetch") == shown["fetch"] else shown["revision"]
+    revision = service().revision()
+    if revision == since and not shown["running"]:
+        return dash.no_update, dash.no_update  # one indexed read per idle poll
+    tasks = service().page(**query.as_dict())
+    next_seen = {"fetch": shown["fetch"], "revision": revision}
+    if [task["id"] for task in tasks] != shown["ids"]:
+        return {"refetch": True, "revision": revision}, next_seen
+    viewer, now = current_requester(), time.time()
+    # Running rows go every time: their progress between reports is an estimate that moves.
+    changed = [grid_row(task, viewer, now) for task in tasks if task["revision"] > since or task["status"] == RUNNING]
+    if not changed:
+        return dash.no_update, next_seen
+    return {"rows": changed, "revision": revision}, next_seen
 
 
 def register(app: dash.Dash) -> None:
@@ -87,10 +121,24 @@ def register(app: dash.Dash) -> None:
         prevent_initial_call=True,
     )(cancel)
     app.callback(
-        Output(ids.TASKS_GRID, "rowTransaction"),
-        Output(ids.GRID_CURSOR, "data"),
+        Output(ids.TASKS_GRID, "getRowsResponse"),
+        Output(ids.GRID_SHOWN, "data"),
+        Input(ids.TASKS_GRID, "getRowsRequest"),
+        prevent_initial_call=True,
+    )(rows)
+    app.callback(
+        Output(ids.GRID_UPDATES, "data"),
+        Output(ids.GRID_SEEN, "data"),
         Input(ids.TASKS_REFRESH, "n_intervals"),
         Input(ids.TASKS_CHANGED, "data"),
-        State(ids.GRID_CURSOR, "data"),
+        State(ids.GRID_SHOWN, "data"),
+        State(ids.GRID_SEEN, "data"),
         prevent_initial_call=True,
     )(refresh)
+    app.clientside_callback(
+        ClientsideFunction(namespace="taskGrid", function_name="apply"),
+        Output(ids.GRID_APPLIED, "data"),
+        Input(ids.GRID_UPDATES, "data"),
+        State(ids.TASKS_GRID, "id"),
+        prevent_initial_call=True,
+    )

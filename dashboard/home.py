@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import dash
 import dash_bootstrap_components as dbc
 import flask
@@ -11,21 +9,13 @@ from dash import dcc
 from dash import html
 
 from dashboard import ids
-from dashboard.task_table import grid_row
 from dashboard.task_table import task_grid
-from tasks.requester import current_requester
-from tasks.service import current as service
 
 dash.register_page(__name__, path="/", title="π digits", name="Tasks")
 
 
 def layout(**_query: str) -> html.Div:
-    """Built on every visit, so the table is what the store holds now."""
-    now = time.time()
-    # Every task, for now: the scale-out issue moves the grid to a server-side row model.
-    tasks = service().page(limit=1_000_000)
-    viewer = current_requester()
-    rows = [grid_row(task, viewer, now) for task in tasks]
+    """The grid starts empty and asks the server for the page it shows."""
     return html.Div(
         [
             html.H1("The digits of π", className="h3"),
@@ -36,9 +26,13 @@ def layout(**_query: str) -> html.Div:
             ),
             _submit_form(),
             html.Div(id=ids.ACTION_MESSAGE, className="my-2"),
-            task_grid(rows),
+            task_grid(),
             dcc.Interval(id=ids.TASKS_REFRESH, interval=flask.current_app.config["REFRESH_MS"]),
-            dcc.Store(id=ids.GRID_CURSOR, data={"since": now, "max_id": max((row["id"] for row in rows), default=0)}),
+            # Which page the grid shows, the last revision applied to it, and the poll's result.
+            dcc.Store(id=ids.GRID_SHOWN),
+            dcc.Store(id=ids.GRID_SEEN),
+            dcc.Store(id=ids.GRID_UPDATES),
+            dcc.Store(id=ids.GRID_APPLIED),
             dcc.Store(id=ids.TASKS_CHANGED),
         ]
     )

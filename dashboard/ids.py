@@ -10,7 +10,10 @@ INPUT_MESSAGE = "input-message"
 ACTION_MESSAGE = "action-message"
 TASKS_GRID = "tasks-grid"
 TASKS_REFRESH = "tasks-refresh"
-GRID_CURSOR = "grid-cursor"
+GRID_SHOWN = "grid-shown"
+GRID_SEEN = "grid-seen"
+GRID_UPDATES = "grid-updates"
+GRID_APPLIED = "grid-applied"
 TASKS_CHANGED = "tasks-changed"
 
 # Task page

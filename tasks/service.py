@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from collections.abc import Sequence
 from contextlib import contextmanager
 from typing import Any
 from typing import BinaryIO
@@ -138,17 +139,25 @@ class TaskService:
         self.runner.cancel(task_id)
         return self.get(task_id)
 
-    def page(self, limit: int, offset: int = 0) -> list[Task]:
-        """Tasks newest first."""
-        return self.store.page(limit, offset)
+    def page(
+        self,
+        limit: int,
+        offset: int = 0,
+        *,
+        sort: str = "id",
+        descending: bool = True,
+        statuses: Sequence[str] | None = None,
+    ) -> list[Task]:
+        """One page of tasks (newest first by default), sorted and filtered in the database."""
+        return self.store.page(limit, offset, sort=sort, descending=descending, statuses=statuses)
 
-    def count(self) -> int:
-        """How many tasks there are."""
-        return self.store.count()
+    def count(self, statuses: Sequence[str] | None = None) -> int:
+        """How many tasks there are (in ``statuses``, if given)."""
+        return self.store.count(statuses)
 
-    def changed_since(self, since: float) -> list[Task]:
-        """Tasks changed at or after ``since`` (a time.time()), and every running task."""
-        return self.store.changed_since(since)
+    def revision(self) -> int:
+        """The revision of the last change to any task: it only grows."""
+        return self.store.revision()
 
     def stored_places(self) -> int:
         """How many places of pi are stored."""

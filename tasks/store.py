@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +22,7 @@ DONE = "done"
 ERROR = "error"
 CANCELLED = "cancelled"
 FINISHED = (DONE, ERROR, CANCELLED)
+STATUSES = (QUEUED, RUNNING, DONE, ERROR, CANCELLED)
 
 metadata = sa.MetaData()
 
@@ -49,14 +51,38 @@ tasks = sa.Table(
     # it), and the client address (per-client limits, the fair queue).
     sa.Column("owner", sa.String(64)),
     sa.Column("client", sa.String(64)),
+    # Taken from task_revision with every change (see _next_revision): the live
+    # table asks "what changed after revision r?".
+    sa.Column("revision", sa.BigInteger, nullable=False, server_default="0"),
+    # The Celery worker holding a running task, and until when (its heartbeat renews it).
+    sa.Column("lease_owner", sa.String(128)),
+    sa.Column("lease_expires", sa.Double),
+    # When a message for this queued task last went to the broker (the reconciler re-sends lost ones).
+    sa.Column("dispatched_at", sa.Double),
     # The runner's "oldest queued" and the pages' "running, oldest first".
     sa.Index("ix_tasks_status_id", "status", "id"),
     # A client's active tasks (the per-client limits); when it was last served (the fair queue).
     sa.Index("ix_tasks_client_status", "client", "status"),
     sa.Index("ix_tasks_client_started_at", "client", "started_at"),
+    sa.Index("ix_tasks_revision", "revision"),
+    # The grid sorts by n; the reconciler looks for running tasks whose lease expired.
+    sa.Index("ix_tasks_n_id", "n", "id"),
+    sa.Index("ix_tasks_status_lease", "status", "lease_expires"),
+)
+
+# One row: the last revision given out.
+task_revision = sa.Table(
+    "task_revision",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
 )
 
 Task = dict[str, Any]
+
+# What the task table may sort by. Submission time sorts as the id does (ids
+# are given out in submission order), so it needs no index of its own.
+SORTABLE = {"id": tasks.c.id, "n": tasks.c.n, "status": tasks.c.status, "created_at": tasks.c.id}
 
 # The next task to run: each client's oldest queued task (the heads), and of
 # those the one whose client last had a task started longest ago (never: first).
@@ -111,6 +137,7 @@ class TaskStore:
         else:
             values.update(status=DONE, digit=digit, progress=1.0, started_at=now, finished_at=now)
         with self.engine.begin() as db:
+            values["revision"] = _next_revision(db)
             inserted = db.execute(sa.insert(tasks).values(**values).returning(*tasks.c)).one()
             return _row(inserted)
 
@@ -118,22 +145,40 @@ class TaskStore:
         """The task with this id, or None."""
         return self._first(sa.select(tasks).where(tasks.c.id == task_id))
 
-    def page(self, limit: int, offset: int = 0) -> list[Task]:
-        """Tasks newest first."""
-        query = sa.select(tasks).order_by(tasks.c.id.desc()).limit(limit).offset(offset)
+    def page(
+        self,
+        limit: int,
+        offset: int = 0,
+        *,
+        sort: str = "id",
+        descending: bool = True,
+        statuses: Sequence[str] | None = None,
+    ) -> list[Task]:
+        """One page of tasks in ``sort`` order (ties by id), optionally only those in ``statuses``.
+
+        Every order has an index (id; n, id; status, id), so a page costs the
+        same at a million tasks as at ten, but for the offset's skip.
+        """
+        column = SORTABLE[sort]
+        order = [column.desc(), tasks.c.id.desc()] if descending else [column.asc(), tasks.c.id.asc()]
+        query = _filtered(sa.select(tasks), statuses).order_by(*order).limit(limit).offset(offset)
         with self.engine.connect() as db:
             return [_row(row) for row in db.execute(query)]
 
-    def count(self) -> int:
-        """How many tasks there are."""
+    def count(self, statuses: Sequence[str] | None = None) -> int:
+        """How many tasks there are (in ``statuses``, if given)."""
+        query = _filtered(sa.select(sa.func.count()).select_from(tasks), statuses)
         with self.engine.connect() as db:
-            return int(db.execute(sa.select(sa.func.count()).select_from(tasks)).scalar_one())
+            return int(db.execute(query).scalar_one())
 
-    def changed_since(self, since: float) -> list[Task]:
-        """Tasks updated at or after ``since``, and every running task."""
-        query = (
-            sa.select(tasks).where(sa.or_(tasks.c.updated_at >= since, tasks.c.status == RUNNING)).order_by(tasks.c.id)
-        )
+    def revision(self) -> int:
+        """The revision of the last committed change (0: none yet)."""
+        with self.engine.connect() as db:
+            return int(db.execute(sa.select(task_revision.c.value).where(task_revision.c.id == 1)).scalar_one())
+
+    def changed_after(self, revision: int, limit: int = 1000) -> list[Task]:
+        """Up to ``limit`` tasks changed after ``revision``, in revision order."""
+        query = sa.select(tasks).where(tasks.c.revision > revision).order_by(tasks.c.revision).limit(limit)
         with self.engine.connect() as db:
             return [_row(row) for row in db.execute(query)]
 
@@ -196,6 +241,7 @@ class TaskStore:
                     sa.update(tasks)
                     .where(tasks.c.id == oldest, tasks.c.status == QUEUED)
                     .values(
+                        revision=_next_revision(db),
                         status=RUNNING,
                         phase="starting",
                         progress=0.0,
@@ -270,9 +316,27 @@ class TaskStore:
 
     def _update(self, task_id: int, statuses: tuple[str, ...], **values: object) -> bool:
         values["updated_at"] = time.time()
-        statement = sa.update(tasks).where(tasks.c.id == task_id, tasks.c.status.in_(statuses)).values(**values)
         with self.engine.begin() as db:
+            values["revision"] = _next_revision(db)
+            statement = sa.update(tasks).where(tasks.c.id == task_id, tasks.c.status.in_(statuses)).values(**values)
             return db.execute(statement).rowcount == 1
+
+
+def _next_revision(db: sa.Connection) -> int:
+    # Taken first in every writing transaction (one lock order, no deadlock).
+    # The counter's row stays locked until commit, so a later revision never
+    # commits before an earlier one: no poll can skip a change.
+    statement = (
+        sa.update(task_revision)
+        .where(task_revision.c.id == 1)
+        .values(value=task_revision.c.value + 1)
+        .returning(task_revision.c.value)
+    )
+    return int(db.execute(statement).scalar_one())
+
+
+def _filtered(query: sa.Select[Any], statuses: Sequence[str] | None) -> sa.Select[Any]:
+    return query if statuses is None else query.where(tasks.c.status.in_(list(statuses)))
 
 
 def _row(row: sa.Row[Any]) -> Task:

@@ -84,26 +84,52 @@ def callback_client(make_app: Any, caplog: pytest.LogCaptureFixture) -> Iterator
     assert tracebacks == []
 
 
-REFRESH = "..tasks-grid.rowTransaction...grid-cursor.data.."
+REFRESH = "..grid-updates.data...grid-seen.data.."
 REFRESH_INPUTS = [
     {"id": "tasks-refresh", "property": "n_intervals", "value": 1},
     {"id": "tasks-changed", "property": "data", "value": None},
 ]
+SHOWN = {
+    "query": {"offset": 0, "limit": 50, "sort": "id", "descending": True, "statuses": None},
+    "ids": [],
+    "running": False,
+    "revision": 0,
+    "fetch": "0",
+}
 
 
-def refresh_payload(cursor: object) -> dict[str, Any]:
+def refresh_payload(shown: object, seen: object = None) -> dict[str, Any]:
     return {
         "output": REFRESH,
-        "outputs": [{"id": "tasks-grid", "property": "rowTransaction"}, {"id": "grid-cursor", "property": "data"}],
+        "outputs": [{"id": "grid-updates", "property": "data"}, {"id": "grid-seen", "property": "data"}],
         "inputs": REFRESH_INPUTS,
         "changedPropIds": ["tasks-refresh.n_intervals"],
-        "state": [{"id": "grid-cursor", "property": "data", "value": cursor}],
+        "state": [
+            {"id": "grid-shown", "property": "data", "value": shown},
+            {"id": "grid-seen", "property": "data", "value": seen},
+        ],
+    }
+
+
+def rows_payload(request: object) -> dict[str, Any]:
+    return {
+        "output": "..tasks-grid.getRowsResponse...grid-shown.data..",
+        "outputs": [{"id": "tasks-grid", "property": "getRowsResponse"}, {"id": "grid-shown", "property": "data"}],
+        "inputs": [{"id": "tasks-grid", "property": "getRowsRequest", "value": request}],
+        "changedPropIds": ["tasks-grid.getRowsRequest"],
     }
 
 
 def test_the_real_refresh_payload_is_answered(callback_client: Any) -> None:
-    response = callback_client.post("/_dash-update-component", json=refresh_payload({"since": 0, "max_id": 0}))
+    response = callback_client.post("/_dash-update-component", json=refresh_payload(SHOWN))
     assert response.status_code in (200, 204)
+
+
+def test_the_real_rows_request_is_answered(callback_client: Any) -> None:
+    request = {"startRow": 0, "endRow": 50, "sortModel": [{"colId": "n", "sort": "asc"}], "filterModel": {}}
+    response = callback_client.post("/_dash-update-component", json=rows_payload(request))
+    assert response.status_code == 200
+    assert response.get_json()["response"]["tasks-grid"]["getRowsResponse"] == {"rowData": [], "rowCount": 0}
 
 
 TASK_OUTPUTS = [("task-status", "children"), ("task-digit", "children"), ("task-timings", "children")]
@@ -127,9 +153,18 @@ def task_refresh_payload(task_id: object, outputs: list[dict[str, str]] | None =
     [
         {},
         {"output": "no-such.children", "inputs": [], "changedPropIds": []},
-        refresh_payload("not a cursor"),
-        refresh_payload({"since": "yesterday", "max_id": 0}),
-        refresh_payload(None),
+        refresh_payload("not a page"),
+        refresh_payload({**SHOWN, "query": {**SHOWN["query"], "sort": "digit; DROP TABLE tasks"}}),
+        refresh_payload({**SHOWN, "query": {**SHOWN["query"], "limit": "all"}}),
+        refresh_payload({**SHOWN, "query": {**SHOWN["query"], "statuses": ["lost"]}}),
+        refresh_payload(SHOWN, seen="yesterday"),
+        rows_payload({"startRow": -1, "endRow": 50}),
+        rows_payload({"startRow": 0, "endRow": 10**6}),
+        rows_payload({"startRow": 0, "endRow": 50, "sortModel": [{"colId": "digit", "sort": "asc"}]}),
+        rows_payload({"startRow": 0, "endRow": 50, "filterModel": {"n": {"type": "equals", "filter": 5}}}),
+        rows_payload({"startRow": 0, "endRow": 50, "filterModel": {"status": {"type": "regex", "filter": ".*"}}}),
+        rows_payload({"startRow": 0.5, "endRow": 50}),
+        rows_payload("everything"),
         task_refresh_payload(BIG * 4, outputs=[]),
         task_refresh_payload(BIG * 4),
         task_refresh_payload(12345),
@@ -138,9 +173,18 @@ def task_refresh_payload(task_id: object, outputs: list[dict[str, str]] | None =
     ids=[
         "empty",
         "unknown-output",
-        "cursor-text",
-        "cursor-since-text",
-        "cursor-none",
+        "shown-text",
+        "sort-injection",
+        "limit-text",
+        "unknown-status",
+        "seen-text",
+        "rows-negative-start",
+        "rows-a-million",
+        "rows-sort-digit",
+        "rows-filter-n",
+        "rows-filter-regex",
+        "rows-fraction",
+        "rows-text",
         "wrong-outputs",
         "huge-task-id",
         "unknown-task",
