@@ -1,6 +1,8 @@
 # make run       - set up (first time) and serve the app on http://127.0.0.1:8050/
 # make test      - set up (first time), lint, and run the tests (browser tests included) in about 90 s
 # make test-full - the same, plus the checks that take minutes (10^8 places; 10^9 with the native build)
+# make web       - scaled out: serve with gunicorn in PI_WEB_PROCESSES processes, tasks to Celery (README "Scale out")
+# make worker    - scaled out: a Celery worker computing PI_WORKERS tasks at once with its own PI_DATA_DIR
 # make lint      - ruff, ruff format --check, mypy --strict and the import contracts
 # make flake     - the default suite 10 times in a row: any failure is a flaky test to fix
 # make native    - optional: build the faster native engine (see README)
@@ -9,10 +11,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST := $(BIN)/python -m pytest --durations=15
 
-.PHONY: run test test-full lint flake bench native test-setup
+.PHONY: run web worker test test-full lint flake bench native test-setup
 
 run: $(VENV)/installed
 	$(BIN)/python app.py
+
+web: $(VENV)/installed
+	$(BIN)/gunicorn wsgi:application
+
+worker: $(VENV)/installed
+	$(BIN)/python -m tasks.celery_worker
 
 test: test-setup lint
 	$(PYTEST)

@@ -15,6 +15,7 @@ import dash
 import flask
 
 import api
+import api.operations
 import callbacks
 import config
 import errors
@@ -22,12 +23,17 @@ import security
 from compute.digit_store import DigitStore
 from dashboard.shell import shell_layout
 from tasks import schema
+from tasks.celery_app import make_celery
+from tasks.celery_runner import CeleryRunner
 from tasks.fairness import ClientLimits
 from tasks.fairness import Fairness
 from tasks.local_runner import LocalRunner
+from tasks.runner import Runner
 from tasks.runner_lock import RunnerLock
 from tasks.service import EXTENSION
 from tasks.service import TaskService
+from tasks.shared_digits import SharedDigits
+from tasks.shared_digits import follow
 from tasks.store import TaskStore
 from tasks.store import connect
 
@@ -60,27 +66,28 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     schema.upgrade(engine)
     store = TaskStore(engine)
     digits = DigitStore(data_dir / "digits")
-    runner = LocalRunner(
-        store,
-        database_url=database_url,
-        digits_dir=str(digits.folder),
-        max_n=server.config["MAX_N"],
-        workers=server.config["WORKERS"],
-        worker_module=server.config["WORKER_MODULE"],
-        stall_seconds=server.config["STALL_SECONDS"],
-        lock=RunnerLock(data_dir, engine),
-    )
+    runner: Runner
+    if server.config["BROKER_URL"]:
+        celery = make_celery(server.config["BROKER_URL"])
+        server.extensions["celery"] = celery
+        runner = CeleryRunner(store, celery)
+        # Digits computed on any worker reach this process's own store.
+        shared = SharedDigits(engine)
+        threading.Thread(target=follow, args=(shared, digits), name="pi-digit-mirror", daemon=True).start()
+    else:
+        runner = _local_runner(server.config, store, database_url, digits, engine)
     limits = ClientLimits(
         submissions_per_minute=server.config["SUBMISSIONS_PER_MINUTE"],
         active_tasks=server.config["ACTIVE_TASKS_PER_CLIENT"],
         queued_seconds=server.config["QUEUED_SECONDS_PER_CLIENT"],
-        storage_uri=server.config["LIMITS_STORAGE"],
+        storage_uri=_limits_storage(server.config),
     )
     fairness = Fairness(limits, store, server.config["MAX_N"])
     service = TaskService(store, digits, runner, server.config["MAX_N"], fairness)
     server.extensions[EXTENSION] = service
     server.json.ensure_ascii = False  # type: ignore[attr-defined]  # "“abc”", not "\u201cabc\u201d"
     server.register_blueprint(api.blueprint)
+    server.register_blueprint(api.operations.blueprint)
     errors.register(server)
 
     app = dash.Dash(
@@ -101,6 +108,29 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     if server.config["START_RUNNER"]:
         runner.start()
     return app
+
+
+def _local_runner(
+    settings: Mapping[str, Any], store: TaskStore, database_url: str, digits: DigitStore, engine: Any
+) -> LocalRunner:
+    return LocalRunner(
+        store,
+        database_url=database_url,
+        digits_dir=str(digits.folder),
+        max_n=settings["MAX_N"],
+        workers=settings["WORKERS"],
+        worker_module=settings["WORKER_MODULE"],
+        stall_seconds=settings["STALL_SECONDS"],
+        lock=RunnerLock(Path(settings["DATA_DIR"]), engine),
+    )
+
+
+def _limits_storage(settings: Mapping[str, Any]) -> str:
+    # Several web processes must share the per-minute counts: scaled out, they
+    # live in the broker's Redis unless PI_LIMITS_STORAGE names another place.
+    if settings["LIMITS_STORAGE"] == "memory://" and settings["BROKER_URL"].startswith("redis"):
+        return str(settings["BROKER_URL"])
+    return str(settings["LIMITS_STORAGE"])
 
 
 def _kept_secret(path: Path) -> str:

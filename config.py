@@ -97,6 +97,18 @@ SETTINGS = (
     Setting("SECRET_KEY", "", "Signs the owner cookie; empty: a random key kept in PI_DATA_DIR/secret.key."),
     Setting("ADMIN_TOKEN", "", "An operator sending `Authorization: Bearer <token>` may cancel any task; empty: none."),
     Setting("PROXY_HOPS", 0, "Trusted proxies in front; their X-Forwarded-For names the client.", _whole_number(0)),
+    Setting(
+        "BROKER_URL",
+        "",
+        "Scaled-out mode: the Redis URL of Celery's broker; tasks go to `make worker`s. Empty: the local runner.",
+    ),
+    Setting("WEB_PROCESSES", os.cpu_count() or 1, "`make web`: how many gunicorn processes serve.", _whole_number(1)),
+    Setting(
+        "LEASE_SECONDS",
+        30,
+        "Scaled-out mode: a worker that has not renewed its task's lease this long is taken for dead.",
+        _whole_number(1),
+    ),
     # Read by compute/engine_info.py in every process, straight from the environment.
     Setting("ENGINE", "auto", "auto: the native build if `make native` built it, else the portable wheel.", _engine),
 )

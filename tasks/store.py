@@ -70,6 +70,15 @@ tasks = sa.Table(
     sa.Index("ix_tasks_status_lease", "status", "lease_expires"),
 )
 
+# The Celery workers, each beating every few seconds (for /metrics and /api/engine).
+workers = sa.Table(
+    "workers",
+    metadata,
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("slots", sa.Integer, nullable=False),
+    sa.Column("heartbeat_at", sa.Double, nullable=False),
+)
+
 # One row: the last revision given out.
 task_revision = sa.Table(
     "task_revision",
@@ -224,13 +233,16 @@ class TaskStore:
             next_id = db.execute(_NEXT_QUEUED).scalar()
         return None if next_id is None else self.get(next_id)
 
-    def claim_next(self) -> Task | None:
+    def claim_next(self, lease: tuple[str, float] | None = None) -> Task | None:
         """Mark the next queued task running and return it, or None.
 
         The queue is fair: the next task is the oldest queued task of the
         client served longest ago (never served first), so one visitor's
         hundred tasks do not hold up another's one. FIFO within a client.
+
+        :param lease: (owner, seconds) for a worker that holds the task by a lease.
         """
+        owner, seconds = lease if lease else (None, 0.0)
         while True:
             with self.engine.begin() as db:
                 oldest = db.execute(_NEXT_QUEUED).scalar()
@@ -247,6 +259,8 @@ class TaskStore:
                         progress=0.0,
                         places=None,
                         worker_pid=None,
+                        lease_owner=owner,
+                        lease_expires=now + seconds if owner else None,
                         attempts=tasks.c.attempts + 1,
                         started_at=now,
                         updated_at=now,
@@ -255,6 +269,105 @@ class TaskStore:
                 if claimed:
                     return _row(db.execute(sa.select(tasks).where(tasks.c.id == oldest)).one())
             # Another runner took it between our SELECT and UPDATE: try the next.
+
+    def renew_lease(self, task_id: int, owner: str, seconds: float) -> bool:
+        """Extend ``owner``'s lease on a running task; False if it is no longer
+        running under that lease (cancelled, finished, or taken back)."""
+        statement = (
+            sa.update(tasks)
+            .where(tasks.c.id == task_id, tasks.c.status == RUNNING, tasks.c.lease_owner == owner)
+            .values(lease_expires=time.time() + seconds)
+        )
+        # No new revision: nothing a reader sees has changed.
+        with self.engine.begin() as db:
+            return db.execute(statement).rowcount == 1
+
+    def expired_leases(self) -> list[Task]:
+        """Running tasks whose worker stopped renewing its lease."""
+        query = sa.select(tasks).where(tasks.c.status == RUNNING, tasks.c.lease_expires < time.time())
+        with self.engine.connect() as db:
+            return [_row(row) for row in db.execute(query.order_by(tasks.c.id))]
+
+    def take_back(self, task_id: int, max_attempts: int) -> bool:
+        """Requeue a task whose lease expired (its worker died); fail it after
+        ``max_attempts``. Conditional on the lease still being expired, so a
+        worker that renews meanwhile keeps its task."""
+        now = time.time()
+        with self.engine.begin() as db:
+            revision = _next_revision(db)
+            expired = (tasks.c.id == task_id, tasks.c.status == RUNNING, tasks.c.lease_expires < now)
+            failed = db.execute(
+                sa.update(tasks)
+                .where(*expired, tasks.c.attempts >= max_attempts)
+                .values(
+                    status=ERROR,
+                    error=f"Its worker stopped answering {max_attempts} times; the task was given up.",
+                    phase=None,
+                    finished_at=now,
+                    updated_at=now,
+                    revision=revision,
+                )
+            ).rowcount
+            if failed:
+                return True
+            return (
+                db.execute(
+                    sa.update(tasks)
+                    .where(*expired)
+                    .values(**_requeued(counted=True), updated_at=now, revision=revision)
+                ).rowcount
+                == 1
+            )
+
+    def beat(self, worker: str, slots: int) -> None:
+        """Record that Celery worker ``worker`` (running ``slots`` tasks at once) is alive."""
+        with self.engine.begin() as db:
+            updated = db.execute(
+                sa.update(workers).where(workers.c.name == worker).values(slots=slots, heartbeat_at=time.time())
+            ).rowcount
+            if not updated:
+                db.execute(sa.insert(workers).values(name=worker, slots=slots, heartbeat_at=time.time()))
+
+    def live_workers(self, within_seconds: float) -> list[dict[str, Any]]:
+        """The Celery workers that beat within the last ``within_seconds``."""
+        query = sa.select(workers).where(workers.c.heartbeat_at >= time.time() - within_seconds)
+        with self.engine.connect() as db:
+            return [_row(row) for row in db.execute(query.order_by(workers.c.name))]
+
+    def running_under(self, owner_prefix: str) -> int:
+        """How many tasks run under leases whose owner starts with ``owner_prefix`` (one machine's)."""
+        query = (
+            sa.select(sa.func.count())
+            .select_from(tasks)
+            .where(tasks.c.status == RUNNING, tasks.c.lease_owner.startswith(owner_prefix, autoescape=True))
+        )
+        with self.engine.connect() as db:
+            return int(db.execute(query).scalar_one())
+
+    def counts_by_status(self) -> dict[str, int]:
+        """How many tasks are in each status."""
+        query = sa.select(tasks.c.status, sa.func.count()).group_by(tasks.c.status)
+        with self.engine.connect() as db:
+            found = {status: int(count) for status, count in db.execute(query)}
+        return {status: found.get(status, 0) for status in STATUSES}
+
+    def duration_buckets(
+        self, start: sa.ColumnElement[Any], end: sa.ColumnElement[Any], bounds: Sequence[float]
+    ) -> tuple[list[int], float]:
+        """Cumulative counts of done tasks with ``end - start`` at most each bound, and the sum of those durations."""
+        took = end - start
+        columns = [sa.func.count().filter(took <= bound) for bound in bounds]
+        query = sa.select(*columns, sa.func.coalesce(sa.func.sum(took), 0.0)).where(
+            tasks.c.status == DONE, start.is_not(None), end.is_not(None)
+        )
+        with self.engine.connect() as db:
+            *counts, total = db.execute(query).one()
+        return [int(count) for count in counts], float(total)
+
+    def ping(self) -> None:
+        """Raise if the database does not answer."""
+        with self.engine.connect() as db:
+            db.execute(sa.text("SELECT 1"))
 
     def set_worker(self, task_id: int, pid: int) -> None:
         """Record which process runs the task."""
@@ -293,17 +406,7 @@ class TaskStore:
             whose server stopped under it was not at fault: its attempt is
             given back, so restarts never use up a task's attempts.
         """
-        attempts = tasks.c.attempts if counted else sa.case((tasks.c.attempts > 0, tasks.c.attempts - 1), else_=0)
-        return self._update(
-            task_id,
-            (RUNNING,),
-            status=QUEUED,
-            phase=None,
-            progress=0.0,
-            worker_pid=None,
-            started_at=None,
-            attempts=attempts,
-        )
+        return self._update(task_id, (RUNNING,), **_requeued(counted))
 
     def cancel(self, task_id: int) -> bool:
         """Cancel a queued or running task; False if it had already finished."""
@@ -333,6 +436,20 @@ def _next_revision(db: sa.Connection) -> int:
         .returning(task_revision.c.value)
     )
     return int(db.execute(statement).scalar_one())
+
+
+def _requeued(counted: bool) -> dict[str, Any]:
+    attempts = tasks.c.attempts if counted else sa.case((tasks.c.attempts > 0, tasks.c.attempts - 1), else_=0)
+    return {
+        "status": QUEUED,
+        "phase": None,
+        "progress": 0.0,
+        "worker_pid": None,
+        "lease_owner": None,
+        "lease_expires": None,
+        "started_at": None,
+        "attempts": attempts,
+    }
 
 
 def _filtered(query: sa.Select[Any], statuses: Sequence[str] | None) -> sa.Select[Any]:

@@ -19,6 +19,8 @@ from compute.planning import places_to_compute
 from compute.processes import die_with_parent
 from tasks.phases import PHASES
 from tasks.phases import SAVING
+from tasks.shared_digits import PublishedDigitsDamaged
+from tasks.shared_digits import SharedDigits
 from tasks.store import RUNNING
 from tasks.store import TaskStore
 from tasks.store import connect
@@ -26,12 +28,25 @@ from tasks.store import connect
 WAIT_POLL_SECONDS = 0.25
 
 
-def run_task(tasks: TaskStore, digits: DigitStore, task_id: int, max_n: int, threads: int = 1) -> None:
-    """Compute task ``task_id`` (already marked running) and record the outcome."""
+def run_task(
+    tasks: TaskStore,
+    digits: DigitStore,
+    task_id: int,
+    max_n: int,
+    threads: int = 1,
+    shared: SharedDigits | None = None,
+) -> None:
+    """Compute task ``task_id`` (already marked running) and record the outcome.
+
+    :param shared: scaled out, the digits published by every machine: mirrored
+        first (another machine may have computed these places), published after.
+    """
     task = tasks.get(task_id)
     if task is None or task["status"] != RUNNING:
         return
     n = int(task["n"])
+    if shared is not None:
+        _mirror(shared, digits)
     _wait_for_a_covering_computation(tasks, digits, task_id, n)
     try:
         known = digits.digit(n)
@@ -63,7 +78,16 @@ def run_task(tasks: TaskStore, digits: DigitStore, task_id: int, max_n: int, thr
         return
     tasks.report(task_id, *SAVING, estimate)
     digits.extend(computed)
+    if shared is not None:
+        shared.publish(digits)
     tasks.finish(task_id, computed[n - 1])
+
+
+def _mirror(shared: SharedDigits, digits: DigitStore) -> None:
+    try:
+        shared.mirror_into(digits)
+    except PublishedDigitsDamaged:
+        traceback.print_exc()  # computed here instead; publishing then replaces the bad chunk
 
 
 def _wait_for_a_covering_computation(tasks: TaskStore, digits: DigitStore, task_id: int, n: int) -> None:
@@ -86,6 +110,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-n", type=int, required=True)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--parent", type=int, required=True)
+    parser.add_argument("--shared-digits", action="store_true", help="mirror and publish the database's digits")
     parser.add_argument("task_id", type=int)
     return parser.parse_args(argv)
 
@@ -98,7 +123,8 @@ def open_task_store(database_url: str) -> TaskStore:
 def run(args: argparse.Namespace, tasks: TaskStore) -> int:
     """Run the task named in ``args``; any failure becomes the task's reason."""
     try:
-        run_task(tasks, DigitStore(args.digits_dir), args.task_id, args.max_n, args.threads)
+        shared = SharedDigits(tasks.engine) if args.shared_digits else None
+        run_task(tasks, DigitStore(args.digits_dir), args.task_id, args.max_n, args.threads, shared)
     except Exception as error:  # noqa: BLE001 - any failure becomes the task's reason
         traceback.print_exc()
         tasks.fail(args.task_id, f"The computation failed: {type(error).__name__}: {error}")

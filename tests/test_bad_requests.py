@@ -89,8 +89,9 @@ REFRESH_INPUTS = [
     {"id": "tasks-refresh", "property": "n_intervals", "value": 1},
     {"id": "tasks-changed", "property": "data", "value": None},
 ]
-SHOWN = {
-    "query": {"offset": 0, "limit": 50, "sort": "id", "descending": True, "statuses": None},
+QUERY: dict[str, Any] = {"offset": 0, "limit": 50, "sort": "id", "descending": True, "statuses": None}
+SHOWN: dict[str, Any] = {
+    "query": QUERY,
     "ids": [],
     "running": False,
     "revision": 0,
@@ -154,9 +155,9 @@ def task_refresh_payload(task_id: object, outputs: list[dict[str, str]] | None =
         {},
         {"output": "no-such.children", "inputs": [], "changedPropIds": []},
         refresh_payload("not a page"),
-        refresh_payload({**SHOWN, "query": {**SHOWN["query"], "sort": "digit; DROP TABLE tasks"}}),
-        refresh_payload({**SHOWN, "query": {**SHOWN["query"], "limit": "all"}}),
-        refresh_payload({**SHOWN, "query": {**SHOWN["query"], "statuses": ["lost"]}}),
+        refresh_payload({**SHOWN, "query": {**QUERY, "sort": "digit; DROP TABLE tasks"}}),
+        refresh_payload({**SHOWN, "query": {**QUERY, "limit": "all"}}),
+        refresh_payload({**SHOWN, "query": {**QUERY, "statuses": ["lost"]}}),
         refresh_payload(SHOWN, seen="yesterday"),
         rows_payload({"startRow": -1, "endRow": 50}),
         rows_payload({"startRow": 0, "endRow": 10**6}),

@@ -7,7 +7,9 @@ seen revision r has seen every change up to r, whatever the commit order of ids.
 
 `lease_owner`/`lease_expires` say which Celery worker holds a running task and
 until when (renewed by its heartbeat); `dispatched_at` is when a message for a
-queued task last went to the broker, so the reconciler re-sends lost ones.
+queued task last went to the broker. `workers` lists the Celery workers and
+when each last beat (the operator's "live workers"). `digit_chunks` and
+`digit_prefix` hold the digits published by workers on any machine.
 
 Revision ID: 0004
 Revises: 0003
@@ -43,9 +45,31 @@ def upgrade() -> None:
     op.create_index("ix_tasks_revision", "tasks", ["revision"])
     op.create_index("ix_tasks_n_id", "tasks", ["n", "id"])
     op.create_index("ix_tasks_status_lease", "tasks", ["status", "lease_expires"])
+    op.create_table(
+        "workers",
+        sa.Column("name", sa.String(128), primary_key=True),
+        sa.Column("slots", sa.Integer, nullable=False),
+        sa.Column("heartbeat_at", sa.Double, nullable=False),
+    )
+    # The digits every machine reads, published by the workers that computed them.
+    op.create_table(
+        "digit_chunks",
+        sa.Column("chunk", sa.Integer, primary_key=True),
+        sa.Column("digits", sa.Text, nullable=False),
+        sa.Column("sha256", sa.String(64), nullable=False),
+    )
+    prefix = op.create_table(
+        "digit_prefix",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("places", sa.BigInteger, nullable=False),
+    )
+    op.bulk_insert(prefix, [{"id": 1, "places": 0}])
 
 
 def downgrade() -> None:
+    op.drop_table("digit_prefix")
+    op.drop_table("digit_chunks")
+    op.drop_table("workers")
     op.drop_index("ix_tasks_status_lease", table_name="tasks")
     op.drop_index("ix_tasks_n_id", table_name="tasks")
     op.drop_index("ix_tasks_revision", table_name="tasks")

@@ -1,0 +1,224 @@
+"""A Celery worker of the scaled-out mode: computes queued tasks on its own machine.
+
+``python -m tasks.celery_worker`` (``make worker``) reads the same PI_*
+settings as the web app. A wake-up message makes one pool process claim the
+next task from the database (fair order, tasks/store.py) under a lease, run
+it in a compute process exactly as the local runner does (``tasks.worker``),
+renew the lease every second and stop the process as soon as the task is
+cancelled. So the database decides, and the broker only carries:
+
+- a duplicate message finds nothing to claim, and no task runs twice at once;
+- a worker that dies stops renewing: the reconciler (a thread in every
+  worker) takes its task back once the lease expires, and sends a wake-up;
+- a message the broker lost (Redis keeps nothing on disk here) is made up
+  for: the reconciler sends as many wake-ups as queued tasks lack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+from celery import Celery
+from celery.signals import worker_process_init
+from celery.signals import worker_ready
+
+import config
+from compute.planning import estimated_peak_bytes
+from compute.planning import places_to_compute
+from tasks import schema
+from tasks.celery_app import QUEUE
+from tasks.celery_app import RUN_ONE
+from tasks.celery_app import make_celery
+from tasks.celery_app import messages_waiting
+from tasks.celery_app import send_wake_up
+from tasks.local_runner import MAX_ATTEMPTS
+from tasks.local_runner import PARALLEL_FROM_N
+from tasks.local_runner import exit_reason
+from tasks.store import RUNNING
+from tasks.store import TaskStore
+from tasks.store import connect
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# A wake-up this worker cannot take (no memory for the task) goes back with this delay.
+RETRY_SECONDS = 5.0
+
+
+@dataclass
+class WorkerContext:
+    """What a pool process needs, built once per process (never shared across a fork)."""
+
+    settings: dict[str, Any]
+    node: str
+    worker_module: str
+    store: TaskStore | None = None
+
+    @property
+    def lease_seconds(self) -> float:
+        return float(self.settings["LEASE_SECONDS"])
+
+    def task_store(self) -> TaskStore:
+        if self.store is None:
+            self.store = TaskStore(connect(config.database_url(self.settings)))
+        return self.store
+
+
+_context: WorkerContext | None = None
+
+
+def context() -> WorkerContext:
+    assert _context is not None, "tasks.celery_worker.main sets the context before the worker starts"
+    return _context
+
+
+def run_one(celery: Celery) -> None:
+    """Claim the next queued task, if any, and compute it here."""
+    ctx = context()
+    store = ctx.task_store()
+    owner = f"{ctx.node}/{os.getpid()}"
+    task = store.claim_next(lease=(owner, ctx.lease_seconds))
+    if task is None:
+        return  # a duplicate wake-up, or another worker was quicker
+    places = places_to_compute(int(task["n"]), ctx.settings["MAX_N"])
+    if estimated_peak_bytes(places) > psutil.virtual_memory().available:
+        # Not on this machine now: back to the queue, for a machine that can (or later).
+        log.info("task %s needs more memory than is free here; handing it back", task["id"])
+        store.requeue(task["id"], counted=False)
+        send_wake_up(celery, countdown=RETRY_SECONDS)
+        return
+    alone = store.running_under(ctx.node + "/") <= 1
+    threads = (os.cpu_count() or 1) if alone and places >= PARALLEL_FROM_N else 1
+    _compute(ctx, store, task["id"], owner, threads)
+
+
+def _compute(ctx: WorkerContext, store: TaskStore, task_id: int, owner: str, threads: int) -> None:
+    data_dir = Path(ctx.settings["DATA_DIR"])
+    command = [sys.executable, "-m", ctx.worker_module]
+    command += ["--database-url", config.database_url(ctx.settings), "--digits-dir", str(data_dir / "digits")]
+    command += ["--max-n", str(ctx.settings["MAX_N"]), "--threads", str(threads), "--parent", str(os.getpid())]
+    command += ["--shared-digits"]
+    child = subprocess.Popen([*command, str(task_id)], cwd=PROJECT_ROOT)
+    store.set_worker(task_id, child.pid)
+    last_renewal = time.monotonic()
+    while child.poll() is None:
+        time.sleep(0.2)
+        if time.monotonic() - last_renewal < 1.0:
+            continue
+        last_renewal = time.monotonic()
+        try:
+            still_ours = store.renew_lease(task_id, owner, ctx.lease_seconds)
+        except Exception:  # the database is restarting: keep computing, try again next second
+            log.warning("could not renew the lease of task %s", task_id, exc_info=True)
+            continue
+        if not still_ours:  # cancelled, or taken back after this worker was cut off
+            child.kill()
+    exit_code = child.wait()
+    task = store.get(task_id)
+    if task is None or task["status"] != RUNNING or task["lease_owner"] != owner:
+        return
+    # Ended without recording an outcome: retry, up to MAX_ATTEMPTS.
+    if task["attempts"] >= MAX_ATTEMPTS:
+        store.fail(task_id, f"{exit_reason(exit_code, False)}, {MAX_ATTEMPTS} times; the task was given up.")
+    elif store.requeue(task_id):
+        send_wake_up(context_celery())
+
+
+class Reconciler:
+    """Takes back tasks whose lease expired, and sends the wake-ups the broker lacks."""
+
+    def __init__(self, celery: Celery, store: TaskStore, node: str, slots: int, every: float) -> None:
+        self.celery, self.store, self.node, self.slots, self.every = celery, store, node, slots, every
+
+    def run_forever(self) -> None:
+        while True:
+            try:
+                self.once()
+            except Exception:  # the database or the broker is restarting: next round
+                log.warning("reconciler round failed", exc_info=True)
+            time.sleep(self.every)
+
+    def once(self) -> None:
+        """One round."""
+        self.store.beat(self.node, self.slots)
+        for task in self.store.expired_leases():
+            if self.store.take_back(task["id"], MAX_ATTEMPTS):
+                log.warning("task %s: its worker %s stopped renewing; taken back", task["id"], task["lease_owner"])
+        missing = self.store.count_with_status("queued") - messages_waiting(self.celery)
+        for _ in range(min(missing, 1000)):
+            send_wake_up(self.celery)
+
+
+_celery: Celery | None = None
+
+
+def context_celery() -> Celery:
+    assert _celery is not None
+    return _celery
+
+
+def build(settings: dict[str, Any], worker_module: str = "tasks.worker") -> Celery:
+    """The Celery app of a worker with these settings, its task registered."""
+    global _context, _celery
+    node = f"pi-{os.getpid()}@{socket.gethostname()}"
+    _context = WorkerContext(settings=settings, node=node, worker_module=worker_module)
+    celery = make_celery(settings["BROKER_URL"])
+    _celery = celery
+
+    @celery.task(name=RUN_ONE, ignore_result=True, acks_late=True)
+    def _run_one() -> None:
+        run_one(celery)
+
+    @worker_process_init.connect(weak=False)
+    def _fresh_connections(**_: Any) -> None:
+        # A forked pool process must not share the parent's database connections.
+        context().store = None
+
+    @worker_ready.connect(weak=False)
+    def _start_reconciler(**_: Any) -> None:
+        store = TaskStore(connect(config.database_url(settings)))
+        every = max(0.5, float(settings["LEASE_SECONDS"]) / 3)
+        reconciler = Reconciler(celery, store, node, settings["WORKERS"], every)
+        threading.Thread(target=reconciler.run_forever, name="pi-reconciler", daemon=True).start()
+
+    return celery
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``make worker``: a Celery worker computing PI_WORKERS tasks at once."""
+    parser = argparse.ArgumentParser(description="A Celery worker computing queued tasks.")
+    # For tests only (as the app's WORKER_MODULE): the process started per task.
+    parser.add_argument("--worker-module", default="tasks.worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = config.load(os.environ)
+    if not settings["BROKER_URL"]:
+        parser.error("PI_BROKER_URL must name the broker (e.g. redis://127.0.0.1:6379/0)")
+    Path(settings["DATA_DIR"], "digits").mkdir(parents=True, exist_ok=True)
+    engine = connect(config.database_url(settings))
+    schema.upgrade(engine)
+    engine.dispose()
+    celery = build(settings, args.worker_module)
+    node = context().node
+    celery.worker_main(
+        [
+            *("worker", "--pool=prefork", f"--concurrency={settings['WORKERS']}", f"--hostname={node}"),
+            *("--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO", "-Q", QUEUE),
+        ]
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""The digits every machine reads, scaled out: published in the database, mirrored into each local store.
+
+A worker that computed a longer prefix publishes the new places in chunks of
+compute.digit_store.BLOCK places, each with its SHA-256, and the new length,
+in one transaction: a reader sees the old prefix or the new one, never half.
+Web processes and workers mirror what is published into their own verified
+DigitStore (compute/digit_store.py), so every read stays a local file read
+(milliseconds at any place) and no filesystem is shared between machines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from compute.digit_store import BLOCK
+from compute.digit_store import DigitStore
+
+log = logging.getLogger(__name__)
+
+metadata = sa.MetaData()
+digit_chunks = sa.Table(
+    "digit_chunks",
+    metadata,
+    sa.Column("chunk", sa.Integer, primary_key=True),
+    sa.Column("digits", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+)
+digit_prefix = sa.Table(
+    "digit_prefix",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("places", sa.BigInteger, nullable=False),
+)
+
+
+class PublishedDigitsDamaged(RuntimeError):
+    """A published chunk failed its checksum: it is not mirrored."""
+
+
+class SharedDigits:
+    """The published digits in the task database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def places(self) -> int:
+        """How many places are published."""
+        with self.engine.connect() as db:
+            return int(db.execute(sa.select(digit_prefix.c.places).where(digit_prefix.c.id == 1)).scalar_one())
+
+    def publish(self, local: DigitStore) -> int:
+        """Publish the places of ``local`` past what is published; the published length after."""
+        length = len(local)
+        with self.engine.begin() as db:
+            # Locks the prefix row: two workers publishing at once take turns.
+            published = int(
+                db.execute(
+                    sa.update(digit_prefix)
+                    .where(digit_prefix.c.id == 1)
+                    .values(places=digit_prefix.c.places)
+                    .returning(digit_prefix.c.places)
+                ).scalar_one()
+            )
+            if length <= published:
+                return published
+            for chunk in range(published // BLOCK, -(-length // BLOCK)):
+                text = local.read(chunk * BLOCK + 1, BLOCK)
+                db.execute(sa.delete(digit_chunks).where(digit_chunks.c.chunk == chunk))
+                db.execute(sa.insert(digit_chunks).values(chunk=chunk, digits=text, sha256=_sha(text)))
+            db.execute(sa.update(digit_prefix).where(digit_prefix.c.id == 1).values(places=length))
+        log.info("published places %s..%s", published + 1, length)
+        return length
+
+    def mirror_into(self, local: DigitStore) -> bool:
+        """Copy what is published past ``local``'s end into it; whether it grew.
+
+        :raises PublishedDigitsDamaged: if a chunk fails its checksum (nothing is copied).
+        """
+        kept = len(local)
+        with self.engine.connect() as db:
+            published = int(db.execute(sa.select(digit_prefix.c.places)).scalar_one())
+            if published <= kept:
+                return False
+            first = kept // BLOCK
+            rows = db.execute(
+                sa.select(digit_chunks).where(digit_chunks.c.chunk >= first).order_by(digit_chunks.c.chunk)
+            ).all()
+        texts = []
+        for expected, row in enumerate(rows, start=first):
+            if row.chunk != expected or _sha(row.digits) != row.sha256:
+                raise PublishedDigitsDamaged(f"published chunk {expected} is missing or fails its checksum")
+            texts.append(row.digits)
+        digits = (local.read(1, first * BLOCK) + "".join(texts))[:published]
+        return local.extend(digits)
+
+
+def follow(shared: SharedDigits, local: DigitStore, every: float = 1.0) -> None:
+    """Mirror what is published into ``local`` every ``every`` seconds (a web process's thread)."""
+    while True:
+        try:
+            shared.mirror_into(local)
+        except Exception:  # the database restarting, a damaged chunk: logged, tried again
+            log.warning("could not mirror the published digits", exc_info=True)
+        time.sleep(every)
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
