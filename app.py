@@ -32,8 +32,8 @@ from tasks.runner import Runner
 from tasks.runner_lock import RunnerLock
 from tasks.service import EXTENSION
 from tasks.service import TaskService
+from tasks.shared_digits import Mirror
 from tasks.shared_digits import SharedDigits
-from tasks.shared_digits import follow
 from tasks.store import TaskStore
 from tasks.store import connect
 
@@ -70,10 +70,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     if server.config["BROKER_URL"]:
         celery = make_celery(server.config["BROKER_URL"])
         server.extensions["celery"] = celery
-        runner = CeleryRunner(store, celery)
-        # Digits computed on any worker reach this process's own store.
-        shared = SharedDigits(engine)
-        threading.Thread(target=follow, args=(shared, digits), name="pi-digit-mirror", daemon=True).start()
+        # Digits computed on any worker reach this process's own store through the mirror.
+        runner = CeleryRunner(store, celery, Mirror(SharedDigits(engine), digits))
     else:
         runner = _local_runner(server.config, store, database_url, digits, engine)
     limits = ClientLimits(
@@ -105,7 +103,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     security.register(app)
     # Every block of the stored digits is checked once, in the background; a damaged one is repaired.
     threading.Thread(target=service.check_stored_digits, name="pi-digit-check", daemon=True).start()
-    if server.config["START_RUNNER"]:
+    # Scaled out, starting the runner runs no task here: it only mirrors the published digits.
+    if server.config["START_RUNNER"] or server.config["BROKER_URL"]:
         runner.start()
     return app
 

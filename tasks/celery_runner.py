@@ -1,19 +1,23 @@
 """The web side of the scaled-out mode: a Runner (tasks/runner.py) that hands tasks to Celery workers.
 
-Nothing runs in the web process: ``wake`` sends a wake-up to the broker, and
+No task runs in the web process: ``wake`` sends a wake-up to the broker, and
 cancelling needs no message, since the worker holding a task sees it
 cancelled in the database within a second and stops its process.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from celery import Celery
 
 from tasks.celery_app import send_wake_up
+from tasks.shared_digits import Mirror
 from tasks.store import TaskStore
 
+# After the broker refused a wake-up, this long without trying again.
+QUIET_SECONDS = 5.0
 # A worker that has not beaten for this long counts as gone.
 LIVE_WITHIN_SECONDS = 30.0
 
@@ -21,19 +25,29 @@ LIVE_WITHIN_SECONDS = 30.0
 class CeleryRunner:
     """Hands queued tasks to Celery workers on any machine (a tasks.runner.Runner)."""
 
-    def __init__(self, store: TaskStore, celery: Celery) -> None:
+    def __init__(self, store: TaskStore, celery: Celery, mirror: Mirror) -> None:
+        """:param mirror: brings the digits the workers publish into this process's store."""
         self.store = store
         self.celery = celery
+        self.mirror = mirror
+        self._quiet_until = 0.0
 
     def start(self) -> None:
-        """Nothing to start: the workers run elsewhere."""
+        """Start mirroring the published digits; the tasks run on the workers."""
+        self.mirror.start()
 
     def stop(self) -> None:
-        """Nothing to stop: tasks stay with their workers."""
+        """Stop mirroring; tasks stay with their workers."""
+        self.mirror.stop()
 
     def wake(self) -> None:
         """A task was queued: wake a worker (if the broker is down, the reconciler does it later)."""
-        send_wake_up(self.celery)
+        # A broker that just refused is not asked again for a while: a failed
+        # send costs seconds, and a submission must stay fast while it is down.
+        if time.monotonic() < self._quiet_until:
+            return
+        if not send_wake_up(self.celery):
+            self._quiet_until = time.monotonic() + QUIET_SECONDS
 
     def cancel(self, task_id: int) -> None:
         """The store already says cancelled; the worker that holds the task stops its process."""

@@ -34,8 +34,11 @@ from celery.signals import worker_process_init
 from celery.signals import worker_ready
 
 import config
+from compute.digit_store import DigitsDamaged
+from compute.digit_store import DigitStore
 from compute.planning import estimated_peak_bytes
 from compute.planning import places_to_compute
+from compute.processes import die_with_parent
 from tasks import schema
 from tasks.celery_app import QUEUE
 from tasks.celery_app import RUN_ONE
@@ -45,6 +48,8 @@ from tasks.celery_app import send_wake_up
 from tasks.local_runner import MAX_ATTEMPTS
 from tasks.local_runner import PARALLEL_FROM_N
 from tasks.local_runner import exit_reason
+from tasks.shared_digits import PublishedDigitsDamaged
+from tasks.shared_digits import SharedDigits
 from tasks.store import RUNNING
 from tasks.store import TaskStore
 from tasks.store import connect
@@ -91,6 +96,10 @@ def run_one(celery: Celery) -> None:
     task = store.claim_next(lease=(owner, ctx.lease_seconds))
     if task is None:
         return  # a duplicate wake-up, or another worker was quicker
+    known = _known_digit(ctx, int(task["n"]))
+    if known is not None:  # no process to start: milliseconds, not a second
+        store.finish(task["id"], known)
+        return
     places = places_to_compute(int(task["n"]), ctx.settings["MAX_N"])
     if estimated_peak_bytes(places) > psutil.virtual_memory().available:
         # Not on this machine now: back to the queue, for a machine that can (or later).
@@ -101,6 +110,17 @@ def run_one(celery: Celery) -> None:
     alone = store.running_under(ctx.node + "/") <= 1
     threads = (os.cpu_count() or 1) if alone and places >= PARALLEL_FROM_N else 1
     _compute(ctx, store, task["id"], owner, threads)
+
+
+def _known_digit(ctx: WorkerContext, n: int) -> str | None:
+    # What any machine published, mirrored into this machine's store first.
+    store = ctx.task_store()
+    digits = DigitStore(Path(ctx.settings["DATA_DIR"]) / "digits")
+    try:
+        SharedDigits(store.engine).mirror_into(digits)
+        return digits.digit(n)
+    except (PublishedDigitsDamaged, DigitsDamaged):
+        return None  # the compute process recomputes, and replaces what is damaged
 
 
 def _compute(ctx: WorkerContext, store: TaskStore, task_id: int, owner: str, threads: int) -> None:
@@ -182,8 +202,10 @@ def build(settings: dict[str, Any], worker_module: str = "tasks.worker") -> Cele
 
     @worker_process_init.connect(weak=False)
     def _fresh_connections(**_: Any) -> None:
-        # A forked pool process must not share the parent's database connections.
+        # A forked pool process must not share the parent's database connections,
+        # nor outlive the worker: killed with it, its compute process dies too.
         context().store = None
+        die_with_parent(os.getppid())
 
     @worker_ready.connect(weak=False)
     def _start_reconciler(**_: Any) -> None:

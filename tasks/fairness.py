@@ -12,6 +12,7 @@ The queue itself is served round-robin across clients (tasks/store.py).
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -19,11 +20,14 @@ from dataclasses import dataclass
 from limits import RateLimitItemPerMinute
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from redis.exceptions import RedisError
 
 from compute.engine_info import expected_engine
 from compute.planning import estimated_seconds
 from compute.planning import places_to_compute
 from tasks.store import TaskStore
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,9 @@ class Fairness:
         self._max_n = max_n
         self._rate = RateLimitItemPerMinute(limits.submissions_per_minute)
         self._window = MovingWindowRateLimiter(storage_from_string(limits.storage_uri))
+        # While a shared storage (Redis) is down, each process counts on its own,
+        # as Flask-Limiter's in-memory fallback does: the limit holds per process.
+        self._fallback = MovingWindowRateLimiter(storage_from_string("memory://"))
 
     def admit(self, client: str, n: int, answered_at_once: bool) -> None:
         """Count a submission of ``n`` by ``client``.
@@ -60,8 +67,15 @@ class Fairness:
         :param answered_at_once: its digit is stored, so it queues no work.
         :raises OverLimit: naming the limit, if the submission would break one.
         """
-        if not self._window.hit(self._rate, client):
-            reset = self._window.get_window_stats(self._rate, client).reset_time
+        window = self._window
+        try:
+            admitted = window.hit(self._rate, client)
+        except (ConnectionError, OSError, RedisError) as error:
+            log.warning("the limits' storage is down (%s): counting in this process meanwhile", error)
+            window = self._fallback
+            admitted = window.hit(self._rate, client)
+        if not admitted:
+            reset = window.get_window_stats(self._rate, client).reset_time
             raise OverLimit(
                 f"You have sent {self.limits.submissions_per_minute} submissions in the last minute, the most "
                 "this server takes from one client; try again in a moment.",

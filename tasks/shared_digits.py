@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
+import threading
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -99,14 +99,32 @@ class SharedDigits:
         return local.extend(digits)
 
 
-def follow(shared: SharedDigits, local: DigitStore, every: float = 1.0) -> None:
-    """Mirror what is published into ``local`` every ``every`` seconds (a web process's thread)."""
-    while True:
-        try:
-            shared.mirror_into(local)
-        except Exception:  # the database restarting, a damaged chunk: logged, tried again
-            log.warning("could not mirror the published digits", exc_info=True)
-        time.sleep(every)
+class Mirror:
+    """A thread that mirrors what is published into a local store every ``every`` seconds."""
+
+    def __init__(self, shared: SharedDigits, local: DigitStore, every: float = 1.0) -> None:
+        self.shared, self.local, self.every = shared, local, every
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="pi-digit-mirror", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(10)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.shared.mirror_into(self.local)
+            except Exception:  # the database restarting, a damaged chunk: logged, tried again
+                log.warning("could not mirror the published digits", exc_info=True)
+            self._stopping.wait(self.every)
 
 
 def _sha(text: str) -> str:

@@ -107,13 +107,14 @@ def make_app(tmp_path: Path) -> Iterator[Callable[..., Any]]:
         settings = {"DATA_DIR": str(tmp_path / "data"), "WORKERS": 2, "REFRESH_MS": 500}
         settings.update(overrides)
         app = create_app(settings, environ={})
-        runner_of(app).poll_seconds = 0.1
+        if isinstance(service_of(app).runner, LocalRunner):
+            runner_of(app).poll_seconds = 0.1
         apps.append(app)
         return app
 
     yield build
     for app in apps:
-        runner_of(app).stop()
+        service_of(app).runner.stop()
         service_of(app).store.engine.dispose()
 
 

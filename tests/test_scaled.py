@@ -1,0 +1,220 @@
+"""The scaled-out mode: PostgreSQL, the Redis broker and real Celery workers on their own data folders.
+
+Each worker stands for a machine: it shares nothing with the web app or the
+other worker but the database URL and the broker URL.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from tasks.store import CANCELLED
+from tasks.store import DONE
+from tasks.store import RUNNING
+from tests.celery_workers import LEASE_SECONDS
+from tests.celery_workers import CeleryWorker
+from tests.conftest import is_gone
+from tests.conftest import service_of
+from tests.conftest import wait_for
+from tests.servers import free_port
+
+SHARED_BROKER = "redis://127.0.0.1:6379/11"
+
+
+class Cluster:
+    """A web app (Flask test client) and the workers the test starts."""
+
+    def __init__(self, app: Any, tmp_path: Path, database_url: str, broker_url: str) -> None:
+        self.app, self.client = app, app.server.test_client()
+        self.service = service_of(app)
+        self.tmp_path, self.database_url, self.broker_url = tmp_path, database_url, broker_url
+        self.workers: list[CeleryWorker] = []
+
+    def start_worker(self, name: str, *, held: bool = True, workers: int = 1) -> CeleryWorker:
+        module = "tests.held_worker" if held else "tasks.worker"
+        worker = CeleryWorker(self.tmp_path / name, self.database_url, self.broker_url, workers, module)
+        self.workers.append(worker)
+        return worker.start(self.service.store)
+
+    def submit(self, n: int) -> int:
+        response = self.client.post("/api/tasks", json={"n": n})
+        assert response.status_code == 201, response.get_json()
+        task_id: int = response.get_json()["id"]
+        return task_id
+
+    def task(self, task_id: int) -> dict[str, Any]:
+        return self.service.get(task_id)
+
+    def wait_status(self, task_id: int, status: str, timeout: float = 60) -> dict[str, Any]:
+        task: dict[str, Any] = wait_for(
+            lambda: (found := self.task(task_id))["status"] == status and found, timeout=timeout
+        )
+        return task
+
+    def holder(self, task_id: int) -> CeleryWorker:
+        """The worker whose lease the running task is under."""
+        owner = wait_for(lambda: self.task(task_id)["lease_owner"], timeout=30)
+        return next(worker for worker in self.workers if owner.startswith(worker.node))
+
+
+@pytest.fixture
+def cluster_on(make_app: Callable[..., Any], postgres_url: str, tmp_path: Path) -> Iterator[Callable[[str], Cluster]]:
+    """Build a cluster on a broker URL; its workers are killed after the test."""
+    clusters: list[Cluster] = []
+
+    def build(broker_url: str) -> Cluster:
+        app = make_app(
+            DATABASE_URL=postgres_url, BROKER_URL=broker_url, LEASE_SECONDS=LEASE_SECONDS, ACTIVE_TASKS_PER_CLIENT=100
+        )
+        clusters.append(Cluster(app, tmp_path, postgres_url, broker_url))
+        return clusters[-1]
+
+    yield build
+    for cluster in clusters:
+        for worker in cluster.workers:
+            worker.stop()
+
+
+@pytest.fixture
+def cluster(cluster_on: Callable[[str], Cluster]) -> Iterator[Cluster]:
+    """A cluster on the machine's Redis (a database of the tests' own, emptied before and after)."""
+    broker = redis.Redis.from_url(SHARED_BROKER)
+    broker.flushdb()
+    yield cluster_on(SHARED_BROKER)
+    broker.flushdb()
+    broker.close()
+
+
+def test_two_worker_machines_compute_and_every_web_process_serves_the_digits(
+    cluster: Cluster, reference_digits: str
+) -> None:
+    first, second = cluster.start_worker("machine-1"), cluster.start_worker("machine-2")
+    tasks = [cluster.submit(n) for n in (250_000, 120_000)]
+    # One slot each: the two tasks run at once, one on each machine.
+    holders = {cluster.holder(task_id) for task_id in tasks}
+    assert holders == {first, second}
+    for task_id in tasks:
+        held = cluster.holder(task_id).held
+        held.process(task_id)
+        held.release(task_id)
+    for task_id, n in zip(tasks, (250_000, 120_000), strict=True):
+        assert cluster.wait_status(task_id, DONE)["digit"] == reference_digits[n - 1]
+    # Computed on the workers' machines, published, and mirrored into the web app's own store.
+    wait_for(lambda: cluster.client.get("/api/engine").get_json()["stored_places"] >= 250_000, timeout=10)
+    served = cluster.client.get("/api/pi?start=249991&count=10").get_json()["digits"]
+    assert served == reference_digits[249_990:250_000]
+    page = cluster.client.get(f"/api/tasks/{tasks[0]}/pi.txt")
+    assert page.get_data(as_text=True) == "3." + reference_digits[:250_000]
+    # A place already published is answered at once, without a worker.
+    known = cluster.client.post("/api/tasks", json={"n": 100_000}).get_json()
+    assert known["status"] == DONE and known["digit"] == reference_digits[99_999]
+
+
+def test_a_lost_worker_machine_s_task_finishes_on_the_other(cluster: Cluster, reference_digits: str) -> None:
+    first, second = cluster.start_worker("machine-1"), cluster.start_worker("machine-2")
+    task_id = cluster.submit(54_321)
+    lost = cluster.holder(task_id)
+    survivor = second if lost is first else first
+    computing = lost.held.process(task_id)
+    lost.kill()  # the worker and everything it started, as a machine that loses power
+    assert is_gone(computing)
+    # Its lease runs out; the reconciler puts the task back, and the other machine takes it.
+    wait_for(lambda: (task := cluster.task(task_id))["attempts"] == 2 and task["status"] == RUNNING, timeout=30)
+    assert cluster.holder(task_id) is survivor
+    survivor.held.process(task_id, attempt=2)
+    survivor.held.release(task_id, attempt=2)
+    done = cluster.wait_status(task_id, DONE)
+    assert done["digit"] == reference_digits[54_320] and done["attempts"] == 2
+
+
+def test_a_pool_process_killed_mid_task_loses_nothing(cluster: Cluster, reference_digits: str) -> None:
+    worker = cluster.start_worker("machine-1")
+    task_id = cluster.submit(4_321)
+    computing = worker.held.process(task_id)
+    pool_process = computing.parent()
+    assert pool_process is not None
+    pool_process.kill()  # Celery's pool process, the compute process's parent
+    wait_for(lambda: is_gone(computing), timeout=10)
+    # Celery replaces the pool process; the lease expires and the task comes back.
+    worker.held.process(task_id, attempt=2, timeout=30)
+    worker.held.release(task_id, attempt=2)
+    assert cluster.wait_status(task_id, DONE)["digit"] == reference_digits[4_320]
+
+
+def test_cancel_stops_the_computation_on_the_machine_that_runs_it(cluster: Cluster) -> None:
+    worker = cluster.start_worker("machine-1")
+    task_id = cluster.submit(77_777)
+    computing = worker.held.process(task_id)
+    assert cluster.client.delete(f"/api/tasks/{task_id}").status_code == 200
+    wait_for(lambda: is_gone(computing), timeout=10)
+    time.sleep(LEASE_SECONDS * 2)  # long enough for a reconciler to have wrongly revived it
+    task = cluster.task(task_id)
+    assert task["status"] == CANCELLED and task["attempts"] == 1
+
+
+def test_health_and_metrics_report_the_database_the_broker_and_the_workers(cluster: Cluster) -> None:
+    cluster.start_worker("machine-1", held=False)
+    health = cluster.client.get("/healthz")
+    assert health.status_code == 200 and health.get_json() == {"status": "ok", "database": "ok", "broker": "ok"}
+    task_id = cluster.submit(1_000)
+    cluster.wait_status(task_id, DONE)
+    metrics = cluster.client.get("/metrics").get_data(as_text=True)
+    assert 'pi_tasks{state="done"} 1.0' in metrics
+    assert "pi_task_run_seconds_count 1.0" in metrics
+    assert "pi_workers 1.0" in metrics
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
+    """Start (and restart) a Redis of this test's own on a free port; it keeps nothing on disk."""
+    port = free_port()
+    servers: list[subprocess.Popen[bytes]] = []
+
+    def start() -> subprocess.Popen[bytes]:
+        command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        server = subprocess.Popen([*command, "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+        client = redis.Redis(port=port)
+        wait_for(lambda: _pings(client), timeout=10)
+        client.close()
+        servers.append(server)
+        return server
+
+    start.url = f"redis://127.0.0.1:{port}/0"  # type: ignore[attr-defined]
+    yield start
+    for server in servers:
+        server.kill()
+        server.wait()
+
+
+def _pings(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.ConnectionError:
+        return False
+
+
+def test_a_restarted_broker_loses_no_task_and_runs_none_twice(
+    cluster_on: Callable[[str], Cluster], own_redis: Any, reference_digits: str
+) -> None:
+    broker = own_redis()
+    cluster = cluster_on(own_redis.url)
+    cluster.start_worker("machine-1", held=False)
+    cluster.start_worker("machine-2", held=False)
+    broker.kill()  # every message in it is lost: it keeps nothing on disk
+    broker.wait()
+    assert cluster.client.get("/healthz").status_code == 503
+    places = [1_000 + 37 * i for i in range(50)]
+    tasks = [cluster.submit(n) for n in places]  # queued in the database all the same
+    own_redis()  # the same port, empty
+    for task_id, n in zip(tasks, places, strict=True):
+        task = cluster.wait_status(task_id, DONE, timeout=90)
+        assert task["digit"] == reference_digits[n - 1] and task["attempts"] == 1
+    assert cluster.client.get("/healthz").get_json()["broker"] == "ok"
