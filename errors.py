@@ -2,7 +2,9 @@
 
 A full disk (the SQLite file, the digit store or PostgreSQL's) is the server's
 trouble, not the request's: 503 with a JSON message that says so, on the API,
-on Dash's callbacks and on the pages alike. A request body over the limit is
+on Dash's callbacks and on the pages alike. So is a database that does not
+answer (PostgreSQL restarting, a connection cut): 503 and a message, with
+Retry-After, and the next request reconnects. A request body over the limit is
 413 with a JSON message (Flask's MAX_CONTENT_LENGTH sets the limit).
 """
 
@@ -20,6 +22,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 log = logging.getLogger(__name__)
 
 DISK_FULL_MESSAGE = "the server's disk is full"
+DATABASE_DOWN_MESSAGE = "The task database is not answering (it may be restarting); try again in a moment."
+RETRY_AFTER_SECONDS = 5
 # SQLite's SQLITE_FULL and PostgreSQL's disk_full (SQLSTATE 53100).
 _SQLITE_FULL = 13
 _POSTGRES_DISK_FULL = "53100"
@@ -29,6 +33,7 @@ def register(server: flask.Flask) -> None:
     """Attach the app-wide error answers to ``server``."""
     server.register_error_handler(OSError, _os_error)
     server.register_error_handler(sqlalchemy.exc.OperationalError, _database_error)
+    server.register_error_handler(sqlalchemy.exc.InterfaceError, _database_down)
     server.register_error_handler(RequestEntityTooLarge, _too_large)
     server.register_error_handler(NotFound, _not_found)
 
@@ -51,7 +56,18 @@ def _os_error(error: OSError) -> tuple[flask.Response, int]:
 
 
 def _database_error(error: sqlalchemy.exc.OperationalError) -> tuple[flask.Response, int]:
-    return _disk_full_or_500(error)
+    # DB-API: an OperationalError is the database's trouble (a disconnect, a
+    # lock not granted, a full disk), not the request's.
+    if is_disk_full(error):
+        return _disk_full_or_500(error)
+    return _database_down(error)
+
+
+def _database_down(error: sqlalchemy.exc.DBAPIError) -> tuple[flask.Response, int]:
+    log.warning("%s %s: the database did not answer (%s)", flask.request.method, flask.request.path, error.orig)
+    response = flask.jsonify(error=DATABASE_DOWN_MESSAGE)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response, 503
 
 
 def _disk_full_or_500(error: Exception) -> tuple[flask.Response, int]:

@@ -158,8 +158,10 @@ def _compute(ctx: WorkerContext, store: TaskStore, task_id: int, owner: str, thr
 class Reconciler:
     """Takes back tasks whose lease expired, and sends the wake-ups the broker lacks."""
 
-    def __init__(self, celery: Celery, store: TaskStore, node: str, slots: int, every: float) -> None:
-        self.celery, self.store, self.node, self.slots, self.every = celery, store, node, slots, every
+    def __init__(self, celery: Celery, store: TaskStore, node: str, slots: int, lease_seconds: float) -> None:
+        self.celery, self.store, self.node, self.slots = celery, store, node, slots
+        self.lease_seconds = lease_seconds
+        self._no_take_backs_until = 0.0
 
     def run_forever(self) -> None:
         while True:
@@ -167,12 +169,15 @@ class Reconciler:
                 self.once()
             except Exception:  # the database or the broker is restarting: next round
                 log.warning("reconciler round failed", exc_info=True)
-            time.sleep(self.every)
+                # While the database was away no worker could renew: give every
+                # holder a whole lease, once it is back, before taking a task back.
+                self._no_take_backs_until = time.monotonic() + self.lease_seconds
+            time.sleep(max(0.5, self.lease_seconds / 3))
 
     def once(self) -> None:
         """One round."""
         self.store.beat(self.node, self.slots)
-        for task in self.store.expired_leases():
+        for task in self.store.expired_leases() if time.monotonic() >= self._no_take_backs_until else []:
             if self.store.take_back(task["id"], MAX_ATTEMPTS):
                 log.warning("task %s: its worker %s stopped renewing; taken back", task["id"], task["lease_owner"])
         missing = self.store.count_with_status("queued") - messages_waiting(self.celery)
@@ -210,8 +215,7 @@ def build(settings: dict[str, Any], worker_module: str = "tasks.worker") -> Cele
     @worker_ready.connect(weak=False)
     def _start_reconciler(**_: Any) -> None:
         store = TaskStore(connect(config.database_url(settings)))
-        every = max(0.5, float(settings["LEASE_SECONDS"]) / 3)
-        reconciler = Reconciler(celery, store, node, settings["WORKERS"], every)
+        reconciler = Reconciler(celery, store, node, settings["WORKERS"], float(settings["LEASE_SECONDS"]))
         threading.Thread(target=reconciler.run_forever, name="pi-reconciler", daemon=True).start()
 
     return celery

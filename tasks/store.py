@@ -116,6 +116,9 @@ def connect(database_url: str) -> Engine:
         # Several processes write (web server, workers): wait for the lock
         # rather than fail at once.
         options["connect_args"] = {"timeout": 30, "check_same_thread": False}
+    else:
+        # A connection left from before a database restart is replaced, not handed out to fail.
+        options["pool_pre_ping"] = True
     engine = sa.create_engine(database_url, **options)
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)

@@ -27,7 +27,15 @@ LEASE_SECONDS = 2
 class CeleryWorker:
     """One worker machine: a Celery worker on its own data folder."""
 
-    def __init__(self, folder: Path, database_url: str, broker_url: str, workers: int, worker_module: str) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        database_url: str,
+        broker_url: str,
+        workers: int,
+        worker_module: str,
+        lease_seconds: int = LEASE_SECONDS,
+    ) -> None:
         self.folder = folder
         self.data_dir = folder / "data"
         self.held = HeldWorkers(self.data_dir)
@@ -38,7 +46,7 @@ class CeleryWorker:
             "PI_DATABASE_URL": database_url,
             "PI_BROKER_URL": broker_url,
             "PI_WORKERS": str(workers),
-            "PI_LEASE_SECONDS": str(LEASE_SECONDS),
+            "PI_LEASE_SECONDS": str(lease_seconds),
         }
         self.command = [sys.executable, "-m", "tasks.celery_worker", "--worker-module", worker_module]
         self.process: subprocess.Popen[bytes] | None = None

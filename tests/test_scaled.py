@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import redis
 
@@ -24,6 +25,8 @@ from tests.celery_workers import CeleryWorker
 from tests.conftest import is_gone
 from tests.conftest import service_of
 from tests.conftest import wait_for
+from tests.own_postgres import OwnPostgres
+from tests.servers import Server
 from tests.servers import free_port
 
 SHARED_BROKER = "redis://127.0.0.1:6379/11"
@@ -38,9 +41,12 @@ class Cluster:
         self.tmp_path, self.database_url, self.broker_url = tmp_path, database_url, broker_url
         self.workers: list[CeleryWorker] = []
 
-    def start_worker(self, name: str, *, held: bool = True, workers: int = 1) -> CeleryWorker:
+    def start_worker(
+        self, name: str, *, held: bool = True, workers: int = 1, lease_seconds: int = LEASE_SECONDS
+    ) -> CeleryWorker:
         module = "tests.held_worker" if held else "tasks.worker"
-        worker = CeleryWorker(self.tmp_path / name, self.database_url, self.broker_url, workers, module)
+        folder = self.tmp_path / name
+        worker = CeleryWorker(folder, self.database_url, self.broker_url, workers, module, lease_seconds)
         self.workers.append(worker)
         return worker.start(self.service.store)
 
@@ -218,3 +224,67 @@ def test_a_restarted_broker_loses_no_task_and_runs_none_twice(
         task = cluster.wait_status(task_id, DONE, timeout=90)
         assert task["digit"] == reference_digits[n - 1] and task["attempts"] == 1
     assert cluster.client.get("/healthz").get_json()["broker"] == "ok"
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[OwnPostgres]:
+    server = OwnPostgres()
+    server.start()
+    yield server
+    server.remove()
+
+
+def test_a_restarted_database_gets_503_meanwhile_and_loses_no_task(
+    make_app: Callable[..., Any], own_postgres: OwnPostgres, tmp_path: Path, reference_digits: str
+) -> None:
+    broker = redis.Redis.from_url(SHARED_BROKER)
+    broker.flushdb()
+    app = make_app(DATABASE_URL=own_postgres.url, BROKER_URL=SHARED_BROKER, LEASE_SECONDS=LEASE_SECONDS)
+    cluster = Cluster(app, tmp_path, own_postgres.url, SHARED_BROKER)
+    try:
+        # A lease longer than the restart: the worker renews it once the database is back.
+        worker = cluster.start_worker("machine-1", workers=2, lease_seconds=20)
+        running = cluster.submit(33_333)
+        computing = worker.held.process(running)
+        own_postgres.stop()
+        down = cluster.client.get("/api/tasks")
+        assert down.status_code == 503 and "database" in down.get_json()["error"] and down.headers["Retry-After"]
+        health = cluster.client.get("/healthz")
+        assert health.status_code == 503 and health.get_json()["database"].startswith("down")
+        own_postgres.start()
+        queued = cluster.submit(22_222)  # the first request after the restart is answered
+        worker.held.process(queued)
+        assert not is_gone(computing)  # the computation went on through the restart
+        for task_id in (running, queued):
+            worker.held.release(task_id)
+        assert cluster.wait_status(running, DONE)["digit"] == reference_digits[33_332]
+        assert cluster.wait_status(queued, DONE)["digit"] == reference_digits[22_221]
+        assert {task["attempts"] for task in cluster.service.page(10)} == {1}
+    finally:
+        for worker in cluster.workers:
+            worker.stop()
+        service_of(app).runner.stop()
+        service_of(app).store.engine.dispose()
+        broker.flushdb()
+
+
+def test_a_killed_web_process_leaves_the_others_serving(
+    cluster: Cluster, postgres_url: str, tmp_path: Path, reference_digits: str
+) -> None:
+    cluster.start_worker("machine-1", held=False)
+    web = Server(tmp_path / "web", workers=1, command=("-m", "gunicorn", "wsgi:application"))
+    web.env.update(PI_DATABASE_URL=postgres_url, PI_BROKER_URL=SHARED_BROKER, PI_WEB_PROCESSES="2")
+    (tmp_path / "web").mkdir()
+    web.start()
+    try:
+        assert web.process is not None
+        master = psutil.Process(web.process.pid)
+        processes = wait_for(lambda: len(children := master.children()) == 2 and children)
+        processes[0].kill()
+        # Every request meanwhile is answered: by the other process, then by the one gunicorn starts anew.
+        submitted = [web.post("/api/tasks", {"n": 1_000 + n})["id"] for n in range(20)]
+        for task_id, n in zip(submitted, range(20), strict=True):
+            assert cluster.wait_status(task_id, DONE)["digit"] == reference_digits[1_000 + n - 1]
+        assert web.get(f"/api/tasks/{submitted[-1]}")["status"] == DONE
+    finally:
+        web.stop()
