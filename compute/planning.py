@@ -49,3 +49,10 @@ _BASE_BYTES = 100 * 2**20
 def estimated_peak_bytes(places: int) -> int:
     """A rough estimate of a worker's peak memory for computing ``places`` digits."""
     return _BASE_BYTES + _BYTES_PER_PLACE * places
+
+
+def largest_n_fitting(free_bytes: int) -> int:
+    """The largest n whose computation (rounded up, as places_to_compute does) is expected to fit in ``free_bytes``."""
+    places = (free_bytes - _BASE_BYTES) // _BYTES_PER_PLACE
+    # places_to_compute rounds n up by at most 10%.
+    return max(0, int(places / 1.1))

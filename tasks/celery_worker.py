@@ -36,7 +36,7 @@ from celery.signals import worker_ready
 import config
 from compute.digit_store import DigitsDamaged
 from compute.digit_store import DigitStore
-from compute.planning import estimated_peak_bytes
+from compute.planning import largest_n_fitting
 from compute.planning import places_to_compute
 from compute.processes import die_with_parent
 from tasks import schema
@@ -57,8 +57,6 @@ from tasks.store import connect
 log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-# A wake-up this worker cannot take (no memory for the task) goes back with this delay.
-RETRY_SECONDS = 5.0
 
 
 @dataclass
@@ -93,20 +91,17 @@ def run_one(celery: Celery) -> None:
     ctx = context()
     store = ctx.task_store()
     owner = f"{ctx.node}/{os.getpid()}"
-    task = store.claim_next(lease=(owner, ctx.lease_seconds))
+    # Only what fits in the memory free on this machine now; a larger task
+    # stays queued for a machine that has it (or for later).
+    fits = largest_n_fitting(psutil.virtual_memory().available)
+    task = store.claim_next(lease=(owner, ctx.lease_seconds), largest_n=fits)
     if task is None:
-        return  # a duplicate wake-up, or another worker was quicker
+        return  # nothing that fits here, a duplicate wake-up, or another worker was quicker
     known = _known_digit(ctx, int(task["n"]))
     if known is not None:  # no process to start: milliseconds, not a second
         store.finish(task["id"], known)
         return
     places = places_to_compute(int(task["n"]), ctx.settings["MAX_N"])
-    if estimated_peak_bytes(places) > psutil.virtual_memory().available:
-        # Not on this machine now: back to the queue, for a machine that can (or later).
-        log.info("task %s needs more memory than is free here; handing it back", task["id"])
-        store.requeue(task["id"], counted=False)
-        send_wake_up(celery, countdown=RETRY_SECONDS)
-        return
     alone = store.running_under(ctx.node + "/") <= 1
     threads = (os.cpu_count() or 1) if alone and places >= PARALLEL_FROM_N else 1
     _compute(ctx, store, task["id"], owner, threads)

@@ -93,20 +93,23 @@ Task = dict[str, Any]
 # are given out in submission order), so it needs no index of its own.
 SORTABLE = {"id": tasks.c.id, "n": tasks.c.n, "status": tasks.c.status, "created_at": tasks.c.id}
 
-# The next task to run: each client's oldest queued task (the heads), and of
-# those the one whose client last had a task started longest ago (never: first).
-_heads = (
-    sa.select(tasks.c.client, sa.func.min(tasks.c.id).label("id"))
-    .where(tasks.c.status == QUEUED)
-    .group_by(tasks.c.client)
-    .subquery()
-)
-_last_served = (
-    sa.select(sa.func.max(tasks.c.started_at))
-    .where(tasks.c.client == _heads.c.client, tasks.c.started_at.is_not(None))
-    .scalar_subquery()
-)
-_NEXT_QUEUED = sa.select(_heads.c.id).order_by(_last_served.asc().nulls_first(), _heads.c.id).limit(1)
+
+def _next_queued(largest_n: int | None) -> sa.Select[Any]:
+    """The next task to run: each client's oldest queued task (the heads), and
+    of those the one whose client last had a task started longest ago (never:
+    first). With ``largest_n``, only tasks up to that n count (a machine's memory)."""
+    queued = tasks.c.status == QUEUED
+    if largest_n is not None:
+        queued = sa.and_(queued, tasks.c.n <= largest_n)
+    heads = (
+        sa.select(tasks.c.client, sa.func.min(tasks.c.id).label("id")).where(queued).group_by(tasks.c.client).subquery()
+    )
+    last_served = (
+        sa.select(sa.func.max(tasks.c.started_at))
+        .where(tasks.c.client == heads.c.client, tasks.c.started_at.is_not(None))
+        .scalar_subquery()
+    )
+    return sa.select(heads.c.id).order_by(last_served.asc().nulls_first(), heads.c.id).limit(1)
 
 
 def connect(database_url: str) -> Engine:
@@ -233,10 +236,10 @@ class TaskStore:
     def peek_next(self) -> Task | None:
         """The task claim_next would take now, left queued."""
         with self.engine.connect() as db:
-            next_id = db.execute(_NEXT_QUEUED).scalar()
+            next_id = db.execute(_next_queued(None)).scalar()
         return None if next_id is None else self.get(next_id)
 
-    def claim_next(self, lease: tuple[str, float] | None = None) -> Task | None:
+    def claim_next(self, lease: tuple[str, float] | None = None, largest_n: int | None = None) -> Task | None:
         """Mark the next queued task running and return it, or None.
 
         The queue is fair: the next task is the oldest queued task of the
@@ -244,11 +247,12 @@ class TaskStore:
         hundred tasks do not hold up another's one. FIFO within a client.
 
         :param lease: (owner, seconds) for a worker that holds the task by a lease.
+        :param largest_n: take no task for a larger n (it would not fit in this machine's memory).
         """
         owner, seconds = lease if lease else (None, 0.0)
         while True:
             with self.engine.begin() as db:
-                oldest = db.execute(_NEXT_QUEUED).scalar()
+                oldest = db.execute(_next_queued(largest_n)).scalar()
                 if oldest is None:
                     return None
                 now = time.time()

@@ -6,6 +6,7 @@ other worker but the database URL and the broker URL.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from collections.abc import Callable
@@ -288,3 +289,43 @@ def test_a_killed_web_process_leaves_the_others_serving(
         assert web.get(f"/api/tasks/{submitted[-1]}")["status"] == DONE
     finally:
         web.stop()
+
+
+def test_a_task_too_large_for_a_machine_s_free_memory_stays_queued_and_blocks_no_one(
+    make_app: Callable[..., Any], postgres_url: str, tmp_path: Path
+) -> None:
+    broker = redis.Redis.from_url(SHARED_BROKER)
+    broker.flushdb()
+    # Five billion places would need about 85 GB (compute/planning.py): more than this machine has free.
+    huge = {"MAX_N": 10**10, "QUEUED_SECONDS_PER_CLIENT": 10**9}
+    app = make_app(DATABASE_URL=postgres_url, BROKER_URL=SHARED_BROKER, LEASE_SECONDS=LEASE_SECONDS, **huge)
+    cluster = Cluster(app, tmp_path, postgres_url, SHARED_BROKER)
+    try:
+        worker = cluster.start_worker("machine-1")
+        worker.env["PI_MAX_N"] = str(10**10)
+        worker.stop()
+        worker.start(cluster.service.store)
+        task_id = cluster.submit(5 * 10**9)
+        small = cluster.submit(12_345)  # the same worker takes what fits
+        worker.held.process(small)
+        time.sleep(3)  # several wake-ups for the large task meanwhile (the reconciler sends them)
+        task = cluster.task(task_id)
+        assert task["status"] == "queued" and task["attempts"] == 0
+        assert not (worker.held.folder / f"{task_id}-1.pid").exists()
+    finally:
+        worker.stop()
+        service_of(app).runner.stop()
+        service_of(app).store.engine.dispose()
+        broker.flushdb()
+
+
+def test_a_lone_large_task_gets_every_core_and_a_second_one_core_each(cluster: Cluster) -> None:
+    worker = cluster.start_worker("machine-1", workers=2)
+    first = worker.held.process(cluster.submit(6_000_000))
+    second = worker.held.process(cluster.submit(7_000_000))
+
+    def threads(process: psutil.Process) -> int:
+        command = process.cmdline()
+        return int(command[command.index("--threads") + 1])
+
+    assert threads(first) == os.cpu_count() and threads(second) == 1
