@@ -5,13 +5,15 @@
 # make worker    - scaled out: a Celery worker computing PI_WORKERS tasks at once with its own PI_DATA_DIR
 # make lint      - ruff, ruff format --check, mypy --strict and the import contracts
 # make flake     - the default suite 10 times in a row: any failure is a flaky test to fix
+# make bench-load  - scaled out under load: 10 clients, 1,000 tasks, 2 web processes, 2 workers (bench/load.py)
+# make bench-table - the task table at a million tasks (bench/table.py)
 # make native    - optional: build the faster native engine (see README)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PYTEST := $(BIN)/python -m pytest --durations=15
 
-.PHONY: run web worker test test-full lint flake bench native test-setup
+.PHONY: run web worker bench-load bench-table test test-full lint flake bench native test-setup
 
 run: $(VENV)/installed
 	$(BIN)/python app.py
@@ -43,6 +45,12 @@ lint: $(VENV)/installed-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+bench-load: test-setup
+	$(BIN)/python bench/load.py
+
+bench-table: test-setup
+	$(BIN)/python bench/table.py
 
 bench: $(VENV)/installed-dev
 	scripts/install-bench-peers.sh
