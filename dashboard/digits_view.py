@@ -16,18 +16,25 @@ GROUP = 10
 
 
 def window_ending_at(place: int) -> int:
-    """First place of the window that ends with ``place`` (the default view)."""
-    return _align(max(1, place - WINDOW + 1))
+    """First place of the window that ends with ``place`` (the default view).
+
+    Aligned up, not down: a window aligned down would end up to nine places
+    before ``place``, and the n-th digit would not be on the page.
+    """
+    return max(1, _align_up(place - WINDOW + 1))
 
 
 def window_around(place: int, n: int) -> int:
-    """First place of the window that shows ``place`` near its middle."""
-    start = max(1, min(place - WINDOW // 2, n - WINDOW + 1))
-    return _align(start)
+    """First place of the window that shows ``place`` near its middle (and never stops short of n)."""
+    return max(1, min(_align(place - WINDOW // 2), _align_up(n - WINDOW + 1)))
 
 
 def _align(start: int) -> int:
     return (start - 1) // GROUP * GROUP + 1
+
+
+def _align_up(start: int) -> int:
+    return -(-(start - 1) // GROUP) * GROUP + 1
 
 
 def render_digits(digits: str, first_place: int, n: int, highlight: int | None = None) -> html.Div:

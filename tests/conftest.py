@@ -30,6 +30,9 @@ from tasks.store import TaskStore
 from tasks.store import connect
 from tests.held_worker import control_folder
 
+# The scaled-out mode's fixtures (cluster, cluster_on): Celery workers as real processes.
+pytest_plugins = ["tests.celery_workers"]
+
 REFERENCE = Path(__file__).parent / "reference"
 POSTGRES_URL = os.environ.get("PI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

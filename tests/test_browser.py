@@ -152,3 +152,66 @@ def test_brws007_a_running_task_page_fills_in_and_pages_through_ten_million_plac
     link = dash_duo.find_element(f"#{ids.DOWNLOAD_LINK}")
     assert link.get_attribute("href").endswith(f"/api/tasks/{task['id']}/pi.txt")
     assert dash_duo.get_logs() == []
+
+
+def row_ids(browser: Any) -> list[int]:
+    """The task ids of the grid's rows now, in one read (the grid may be redrawing them)."""
+    found = browser.driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0])).map(row => row.getAttribute('row-id'))",
+        f"#{ids.TASKS_GRID} .ag-center-cols-container .ag-row",
+    )
+    return sorted((int(row_id) for row_id in found if row_id), reverse=True)
+
+
+def first_row_text(browser: Any, column: str) -> str:
+    text: str = browser.driver.execute_script(
+        "const cell = document.querySelector(arguments[0]); return cell ? cell.textContent : '';",
+        f'#{ids.TASKS_GRID} .ag-center-cols-container .ag-row[row-index="0"] .ag-cell[col-id="{column}"]',
+    )
+    return text
+
+
+def test_brws008_the_table_pages_sorts_and_stays_live_with_only_the_shown_rows_sent(
+    dash_duo: Any, make_app: Any, reference_digits: str
+) -> None:
+    app = make_app(START_RUNNER=False)
+    store = service_of(app).store
+    for n in range(1, 121):  # 120 tasks: more than two pages of 50
+        store.create(1000 + n * 7 % 120, digit=reference_digits[1000 + n * 7 % 120 - 1])
+    dash_duo.start_server(app)
+    wait_for(lambda: row_ids(dash_duo) == list(range(120, 70, -1)), timeout=10)  # only page 1 came
+    next_page = dash_duo.find_element(f'#{ids.TASKS_GRID} .ag-paging-button[aria-label="Next Page"]')
+    # Clicked from script: at the foot of a page 2,400 pixels tall, Chromium reports another element on top.
+    dash_duo.driver.execute_script("arguments[0].click()", next_page)
+    wait_for(lambda: row_ids(dash_duo) == list(range(70, 20, -1)), timeout=10)
+    dash_duo.driver.execute_script("window.scrollTo(0, 0)")
+    dash_duo.find_element(f'#{ids.TASKS_GRID} .ag-header-cell[col-id="n"] .ag-header-cell-label').click()
+    # Sorted by n in the database, smallest first, from the first page again.
+    wait_for(lambda: first_row_text(dash_duo, "n") == "1,000", timeout=10)
+    dash_duo.find_element(f'#{ids.TASKS_GRID} .ag-header-cell[col-id="id"] .ag-header-cell-label').click()
+    dash_duo.find_element(f'#{ids.TASKS_GRID} .ag-header-cell[col-id="id"] .ag-header-cell-label').click()
+    wait_for(lambda: row_ids(dash_duo) == list(range(120, 70, -1)), timeout=10)
+    # A task submitted elsewhere arrives at the top by itself; a shown row changes in place.
+    queued = service_of(app).submit(999_999)
+    wait_for(lambda: row_ids(dash_duo)[0] == queued["id"], timeout=10)
+    dash_duo.wait_for_text_to_equal(cell(queued["id"], "status"), "queued", timeout=10)
+    service_of(app).cancel(queued["id"])
+    dash_duo.wait_for_text_to_equal(cell(queued["id"], "status"), "cancelled", timeout=10)
+    assert dash_duo.get_logs() == []
+
+
+def test_brws009_scaled_out_a_task_submitted_on_the_page_runs_on_a_celery_worker(
+    dash_duo: Any, cluster: Any, reference_digits: str
+) -> None:
+    worker = cluster.start_worker("machine-1", held=False)
+    dash_duo.start_server(cluster.app)
+    submit(dash_duo, "31415")
+    dash_duo.wait_for_contains_text(f"#{ids.INPUT_MESSAGE}", "Task 1", timeout=10)
+    dash_duo.wait_for_text_to_equal(cell(1, "status"), "done", timeout=60)
+    assert dash_duo.find_element(cell(1, "digit")).text == reference_digits[31_414]
+    assert cluster.task(1)["lease_owner"].startswith(worker.node)
+    # Computed on the worker's machine; its page here shows the digits (published, then mirrored).
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/task/1")
+    dash_duo.wait_for_contains_text(f"#{ids.PI_DIGITS}", reference_digits[31_400:31_414], timeout=15)
+    assert dash_duo.find_element(f"#{ids.PI_DIGITS} mark.nth-digit").text == reference_digits[31_414]
+    assert dash_duo.get_logs() == []

@@ -22,82 +22,14 @@ from tasks.store import CANCELLED
 from tasks.store import DONE
 from tasks.store import RUNNING
 from tests.celery_workers import LEASE_SECONDS
-from tests.celery_workers import CeleryWorker
+from tests.celery_workers import SHARED_BROKER
+from tests.celery_workers import Cluster
 from tests.conftest import is_gone
 from tests.conftest import service_of
 from tests.conftest import wait_for
 from tests.own_postgres import OwnPostgres
 from tests.servers import Server
 from tests.servers import free_port
-
-SHARED_BROKER = "redis://127.0.0.1:6379/11"
-
-
-class Cluster:
-    """A web app (Flask test client) and the workers the test starts."""
-
-    def __init__(self, app: Any, tmp_path: Path, database_url: str, broker_url: str) -> None:
-        self.app, self.client = app, app.server.test_client()
-        self.service = service_of(app)
-        self.tmp_path, self.database_url, self.broker_url = tmp_path, database_url, broker_url
-        self.workers: list[CeleryWorker] = []
-
-    def start_worker(
-        self, name: str, *, held: bool = True, workers: int = 1, lease_seconds: int = LEASE_SECONDS
-    ) -> CeleryWorker:
-        module = "tests.held_worker" if held else "tasks.worker"
-        folder = self.tmp_path / name
-        worker = CeleryWorker(folder, self.database_url, self.broker_url, workers, module, lease_seconds)
-        self.workers.append(worker)
-        return worker.start(self.service.store)
-
-    def submit(self, n: int) -> int:
-        response = self.client.post("/api/tasks", json={"n": n})
-        assert response.status_code == 201, response.get_json()
-        task_id: int = response.get_json()["id"]
-        return task_id
-
-    def task(self, task_id: int) -> dict[str, Any]:
-        return self.service.get(task_id)
-
-    def wait_status(self, task_id: int, status: str, timeout: float = 60) -> dict[str, Any]:
-        task: dict[str, Any] = wait_for(
-            lambda: (found := self.task(task_id))["status"] == status and found, timeout=timeout
-        )
-        return task
-
-    def holder(self, task_id: int) -> CeleryWorker:
-        """The worker whose lease the running task is under."""
-        owner = wait_for(lambda: self.task(task_id)["lease_owner"], timeout=30)
-        return next(worker for worker in self.workers if owner.startswith(worker.node))
-
-
-@pytest.fixture
-def cluster_on(make_app: Callable[..., Any], postgres_url: str, tmp_path: Path) -> Iterator[Callable[[str], Cluster]]:
-    """Build a cluster on a broker URL; its workers are killed after the test."""
-    clusters: list[Cluster] = []
-
-    def build(broker_url: str) -> Cluster:
-        app = make_app(
-            DATABASE_URL=postgres_url, BROKER_URL=broker_url, LEASE_SECONDS=LEASE_SECONDS, ACTIVE_TASKS_PER_CLIENT=100
-        )
-        clusters.append(Cluster(app, tmp_path, postgres_url, broker_url))
-        return clusters[-1]
-
-    yield build
-    for cluster in clusters:
-        for worker in cluster.workers:
-            worker.stop()
-
-
-@pytest.fixture
-def cluster(cluster_on: Callable[[str], Cluster]) -> Iterator[Cluster]:
-    """A cluster on the machine's Redis (a database of the tests' own, emptied before and after)."""
-    broker = redis.Redis.from_url(SHARED_BROKER)
-    broker.flushdb()
-    yield cluster_on(SHARED_BROKER)
-    broker.flushdb()
-    broker.close()
 
 
 def test_two_worker_machines_compute_and_every_web_process_serves_the_digits(
