@@ -10,6 +10,7 @@ cannot drift apart (tests/test_engine_builds.py checks it per build).
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -65,7 +66,10 @@ def expected_engine() -> EngineInfo:
     return EngineInfo(build, c_path, engine_name(build, c_path))
 
 
+@functools.cache
 def _python_flint_version() -> str:
+    # Installed packages do not change under a running process; reading the
+    # metadata costs 1.5 ms, and the fairness check asks once per queued task.
     return metadata.version("python-flint")
 
 

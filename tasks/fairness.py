@@ -90,7 +90,8 @@ class Fairness:
                 "wait for one to finish, or cancel one.",
                 30,
             )
-        work = sum(self.estimate(int(task["n"])) for task in active) + self.estimate(n)
+        build = expected_engine().build  # once: it looks at files
+        work = sum(self.estimate(int(task["n"]), build) for task in active) + self.estimate(n, build)
         if work > self.limits.queued_seconds:
             raise OverLimit(
                 f"That would give you about {work:,.0f} s of computing in the queue; this server keeps at most "
@@ -98,6 +99,6 @@ class Fairness:
                 60,
             )
 
-    def estimate(self, n: int) -> float:
-        """Seconds a fresh task for n is expected to compute, on one core."""
-        return estimated_seconds(places_to_compute(n, self._max_n), 1, expected_engine().build)
+    def estimate(self, n: int, build: str | None = None) -> float:
+        """Seconds a fresh task for n is expected to compute, on one core (with ``build``, or the expected one)."""
+        return estimated_seconds(places_to_compute(n, self._max_n), 1, build or expected_engine().build)
