@@ -67,11 +67,14 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     store = TaskStore(engine)
     digits = DigitStore(data_dir / "digits")
     runner: Runner
+    catch_up = None
     if server.config["BROKER_URL"]:
         celery = make_celery(server.config["BROKER_URL"])
         server.extensions["celery"] = celery
         # Digits computed on any worker reach this process's own store through the mirror.
-        runner = CeleryRunner(store, celery, Mirror(SharedDigits(engine), digits))
+        mirror = Mirror(SharedDigits(engine), digits)
+        runner = CeleryRunner(store, celery, mirror)
+        catch_up = mirror.catch_up
     else:
         runner = _local_runner(server.config, store, database_url, digits, engine)
     limits = ClientLimits(
@@ -81,7 +84,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
         storage_uri=_limits_storage(server.config),
     )
     fairness = Fairness(limits, store, server.config["MAX_N"])
-    service = TaskService(store, digits, runner, server.config["MAX_N"], fairness)
+    service = TaskService(store, digits, runner, server.config["MAX_N"], fairness, catch_up)
     server.extensions[EXTENSION] = service
     server.json.ensure_ascii = False  # type: ignore[attr-defined]  # "“abc”", not "\u201cabc\u201d"
     server.register_blueprint(api.blueprint)

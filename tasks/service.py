@@ -9,6 +9,7 @@ tasks/ or compute/ that holds state.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -86,14 +87,24 @@ class TaskService:
     """Submit, cancel and read tasks, and read the stored digits."""
 
     def __init__(
-        self, store: TaskStore, digits: DigitStore, runner: Runner, max_n: int, fairness: Fairness | None = None
+        self,
+        store: TaskStore,
+        digits: DigitStore,
+        runner: Runner,
+        max_n: int,
+        fairness: Fairness | None = None,
+        catch_up: Callable[[], bool] | None = None,
     ) -> None:
-        """:param fairness: the per-client limits; None: no limits (the server's own use, tests)."""
+        """:param fairness: the per-client limits; None: no limits (the server's own use, tests).
+        :param catch_up: scaled out, copies the digits other machines published into ``digits`` now
+            (a done task's digits may have been published a moment before this process mirrored them).
+        """
         self.store = store
         self.digits = digits
         self.runner = runner
         self.max_n = max_n
         self.fairness = fairness
+        self.catch_up = catch_up
 
     def submit(self, raw_n: object, requester: Requester | None = None) -> Task:
         """Validate n and add a task; done at once if its digit is already stored.
@@ -169,7 +180,10 @@ class TaskService:
         :raises DigitsBeingRepaired: if they lie in a damaged block (now being recomputed).
         """
         with self._repairing_damage():
-            return self.digits.read(start, count)
+            text = self.digits.read(start, count)
+            if len(text) < count and self.catch_up is not None and self.catch_up():
+                text = self.digits.read(start, count)  # another machine had published more
+            return text
 
     def task_digits(self, task: Task, start: int, count: int) -> str:
         """Places ``start``.. of a done task's n places (never past n).
@@ -237,6 +251,8 @@ class TaskService:
         n = int(task["n"])
         if task["status"] != DONE:
             raise TaskNotDone(f"Task {task['id']} is {task['status']}; its digits are ready when it is done.")
+        if not self.digits.covers(n) and self.catch_up is not None:
+            self.catch_up()
         if not self.digits.covers(n):
             computing = self.store.computing_or_queued_at_least(n)
             if computing is not None:

@@ -19,23 +19,10 @@ from sqlalchemy.engine import Engine
 
 from compute.digit_store import BLOCK
 from compute.digit_store import DigitStore
+from tasks.store import digit_chunks
+from tasks.store import digit_prefix
 
 log = logging.getLogger(__name__)
-
-metadata = sa.MetaData()
-digit_chunks = sa.Table(
-    "digit_chunks",
-    metadata,
-    sa.Column("chunk", sa.Integer, primary_key=True),
-    sa.Column("digits", sa.Text, nullable=False),
-    sa.Column("sha256", sa.String(64), nullable=False),
-)
-digit_prefix = sa.Table(
-    "digit_prefix",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("places", sa.BigInteger, nullable=False),
-)
 
 
 class PublishedDigitsDamaged(RuntimeError):
@@ -105,6 +92,7 @@ class Mirror:
     def __init__(self, shared: SharedDigits, local: DigitStore, every: float = 1.0) -> None:
         self.shared, self.local, self.every = shared, local, every
         self._stopping = threading.Event()
+        self._lock = threading.Lock()  # one copy at a time: the thread, or a reader that cannot wait
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -118,12 +106,18 @@ class Mirror:
             self._thread.join(10)
             self._thread = None
 
-    def _loop(self) -> None:
-        while not self._stopping.is_set():
+    def catch_up(self) -> bool:
+        """Mirror now (a reader needs digits just published); whether the local store grew."""
+        with self._lock:
             try:
-                self.shared.mirror_into(self.local)
+                return self.shared.mirror_into(self.local)
             except Exception:  # the database restarting, a damaged chunk: logged, tried again
                 log.warning("could not mirror the published digits", exc_info=True)
+                return False
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            self.catch_up()
             self._stopping.wait(self.every)
 
 

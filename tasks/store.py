@@ -79,6 +79,22 @@ workers = sa.Table(
     sa.Column("heartbeat_at", sa.Double, nullable=False),
 )
 
+# The digits published by the workers of the scaled-out mode (tasks/shared_digits.py):
+# chunks of compute.digit_store.BLOCK places with their SHA-256, and how many places.
+digit_chunks = sa.Table(
+    "digit_chunks",
+    metadata,
+    sa.Column("chunk", sa.Integer, primary_key=True),
+    sa.Column("digits", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+)
+digit_prefix = sa.Table(
+    "digit_prefix",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("places", sa.BigInteger, nullable=False),
+)
+
 # One row: the last revision given out.
 task_revision = sa.Table(
     "task_revision",
