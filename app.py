@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import dash
+import diskcache
 import flask
 
 import api
@@ -100,6 +101,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
         assets_folder=str(config.PROJECT_ROOT / "assets"),
         title="π digits",
         suppress_callback_exceptions=True,
+        background_callback_manager=_background_callback_manager(server, data_dir),
     )
     app.layout = shell_layout
     callbacks.register(app)
@@ -110,6 +112,16 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     if server.config["START_RUNNER"] or server.config["BROKER_URL"]:
         runner.start()
     return app
+
+
+def _background_callback_manager(server: flask.Flask, data_dir: Path) -> Any:
+    # Per-visitor long actions (Dash background callbacks, not tasks: see README,
+    # Choices): in a cache beside the data on one machine; scaled out, on the
+    # Celery workers through the same Redis, which also keeps their results.
+    celery = server.extensions.get("celery")
+    if celery is not None:
+        return dash.CeleryManager(celery)
+    return dash.DiskcacheManager(diskcache.Cache(str(data_dir / "callback-cache")))
 
 
 def _local_runner(

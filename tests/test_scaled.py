@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import dash
 import psutil
 import pytest
 import redis
@@ -261,3 +262,16 @@ def test_a_lone_large_task_gets_every_core_and_a_second_one_core_each(cluster: C
         return int(command[command.index("--threads") + 1])
 
     assert threads(first) == os.cpu_count() and threads(second) == 1
+
+
+def test_background_callbacks_use_a_disk_cache_embedded_and_celery_on_the_same_broker_scaled_out(
+    make_app: Callable[..., Any], postgres_url: str, tmp_path: Path
+) -> None:
+    embedded = make_app()
+    assert isinstance(embedded._background_manager, dash.DiskcacheManager)
+    assert (tmp_path / "data" / "callback-cache").is_dir()
+    scaled = make_app(DATABASE_URL=postgres_url, BROKER_URL=SHARED_BROKER)
+    manager = scaled._background_manager
+    assert isinstance(manager, dash.CeleryManager)
+    assert manager.handle is service_of(scaled).runner.celery  # type: ignore[attr-defined]
+    assert manager.handle.conf.broker_url == manager.handle.conf.result_backend == SHARED_BROKER
