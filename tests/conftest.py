@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import dash
 import psutil
 import pytest
 import sqlalchemy as sa
@@ -119,6 +120,8 @@ def make_app(tmp_path: Path) -> Iterator[Callable[..., Any]]:
     for app in apps:
         service_of(app).runner.stop()
         service_of(app).store.engine.dispose()
+        if isinstance(app._background_manager, dash.DiskcacheManager):
+            app._background_manager.handle.close()  # its SQLite file
 
 
 @pytest.fixture
