@@ -2,6 +2,7 @@
 
     python bench/table.py                      # 10^6 tasks, SQLite and PostgreSQL
     python bench/table.py --tasks 100000 --databases sqlite
+    python bench/table.py --browser            # and the first rows' time in headless Chromium
 
 Fills a fresh store with tasks (bulk insert: about 40 s for PostgreSQL at 10^6),
 then drives the real app in-process through Flask's test client, as the page
@@ -16,6 +17,7 @@ cached by the browser and counted apart. Times are server times (the median of
 from __future__ import annotations
 
 import argparse
+import socket
 import statistics
 import sys
 import tempfile
@@ -185,11 +187,52 @@ def measure(url: str, data_dir: Path, repeat: int) -> list[tuple[str, str, str]]
     return results
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def first_rows_in_browser(url: str, data_dir: Path, visits: int) -> tuple[float, float]:
+    """Seconds from navigation to the grid's first row, in headless Chromium against the real server (waitress).
+
+    The first visit loads the static files; the median of the later ones is a returning visitor's.
+    """
+    import threading
+
+    from selenium import webdriver
+    from selenium.webdriver.common.by import By
+    from waitress.server import create_server
+
+    app = create_app({"DATABASE_URL": url, "DATA_DIR": str(data_dir), "START_RUNNER": False}, environ={})
+    port = free_port()
+    server = create_server(app.server, host="127.0.0.1", port=port, threads=8)
+    threading.Thread(target=server.run, daemon=True).start()
+    options = webdriver.ChromeOptions()
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options)
+    try:
+        times = []
+        for _ in range(visits):
+            began = time.perf_counter()
+            driver.get(f"http://127.0.0.1:{port}/")
+            while not driver.find_elements(By.CSS_SELECTOR, "#tasks-grid .ag-center-cols-container .ag-row[row-id]"):
+                time.sleep(0.01)
+            times.append(time.perf_counter() - began)
+        return times[0], statistics.median(times[1:])
+    finally:
+        driver.quit()
+        server.close()
+        app.server.extensions["pi"].runner.stop()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tasks", type=int, default=1_000_000)
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"])
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--browser", action="store_true", help="also time the first rows in headless Chromium")
     args = parser.parse_args()
     for database in args.databases:
         with tempfile.TemporaryDirectory() as folder:
@@ -212,6 +255,10 @@ def main() -> int:
             try:
                 fill(url, args.tasks)
                 results = measure(url, data_dir, args.repeat)
+                if args.browser:
+                    cold, warm = first_rows_in_browser(url, data_dir, 6)
+                    results.append(("first rows in Chromium, first visit", f"{cold * 1000:.0f}", ""))
+                    results.append(("first rows in Chromium, next visits", f"{warm * 1000:.0f}", ""))
             finally:
                 drop()
         print(f"\n{database}, {args.tasks:,} tasks (median of {args.repeat})")

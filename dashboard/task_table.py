@@ -81,7 +81,7 @@ COLUMNS: list[dict[str, Any]] = [
 def grid_row(task: Task, viewer: Requester, now: float | None = None) -> dict[str, Any]:
     """What the grid needs of a task: its public description, trimmed, and whether ``viewer`` may cancel it."""
     row = describe(task, now)
-    del row["url"], row["started_at"], row["finished_at"]
+    del row["url"], row["started_at"], row["finished_at"], row["worker"]
     row["mine"] = viewer.may_cancel(task["owner"])
     return row
 

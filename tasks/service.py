@@ -295,6 +295,8 @@ def describe(task: Task, now: float | None = None) -> dict[str, Any]:
         "finished_at": _iso(finished),
         "seconds": round(finished - started, 3) if started and finished else None,
         "url": f"/task/{task['id']}",
+        # Scaled out: the Celery worker that ran (or runs) it, "pi-<pid>@<host>".
+        "worker": task["lease_owner"].split("/")[0] if task.get("lease_owner") else None,
     }
 
 

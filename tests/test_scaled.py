@@ -7,6 +7,7 @@ other worker but the database URL and the broker URL.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import time
 from collections.abc import Callable
@@ -41,6 +42,8 @@ def test_two_worker_machines_compute_and_every_web_process_serves_the_digits(
     # One slot each: the two tasks run at once, one on each machine.
     holders = {cluster.holder(task_id) for task_id in tasks}
     assert holders == {first, second}
+    named = {cluster.client.get(f"/api/tasks/{task_id}").get_json()["worker"] for task_id in tasks}
+    assert named == {first.node + socket.gethostname(), second.node + socket.gethostname()}
     for task_id in tasks:
         held = cluster.holder(task_id).held
         held.process(task_id)
