@@ -115,6 +115,8 @@ class TaskService:
         """
         n = parse_n(raw_n, self.max_n)
         try:
+            if not self.digits.covers(n) and self.catch_up is not None:
+                self.catch_up()  # another machine may have published it a moment ago
             known = self.digits.digit(n)
         except DigitsDamaged:
             self.repair_digits()

@@ -106,18 +106,25 @@ class Mirror:
             self._thread.join(10)
             self._thread = None
 
-    def catch_up(self) -> bool:
-        """Mirror now (a reader needs digits just published); whether the local store grew."""
-        with self._lock:
-            try:
-                return self.shared.mirror_into(self.local)
-            except Exception:  # the database restarting, a damaged chunk: logged, tried again
-                log.warning("could not mirror the published digits", exc_info=True)
-                return False
+    def catch_up(self, wait_seconds: float = 2.0) -> bool:
+        """Mirror now (a reader needs digits just published); whether the local store grew.
+
+        A request waits at most ``wait_seconds`` for a copy already under way
+        (a billion places take about 20 s); it then goes on without.
+        """
+        if not self._lock.acquire(timeout=wait_seconds):
+            return False
+        try:
+            return self.shared.mirror_into(self.local)
+        except Exception:  # the database restarting, a damaged chunk: logged, tried again
+            log.warning("could not mirror the published digits", exc_info=True)
+            return False
+        finally:
+            self._lock.release()
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
-            self.catch_up()
+            self.catch_up(wait_seconds=self.every)
             self._stopping.wait(self.every)
 
 

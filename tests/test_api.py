@@ -9,21 +9,31 @@ import pytest
 from tests.conftest import wait_for
 
 
-def test_submit_returns_201_and_the_task(client: Any) -> None:
-    response = client.post("/api/tasks", json={"n": 6})
+@pytest.fixture(params=["embedded", "scaled"])
+def any_client(request: pytest.FixtureRequest, make_app: Any) -> Any:
+    """A client of the app embedded (SQLite, the local runner) and scaled out (PostgreSQL, a real Celery worker)."""
+    if request.param == "embedded":
+        return make_app().server.test_client()
+    cluster = request.getfixturevalue("cluster")
+    cluster.start_worker("worker", held=False, workers=2)
+    return cluster.client
+
+
+def test_submit_returns_201_and_the_task(any_client: Any) -> None:
+    response = any_client.post("/api/tasks", json={"n": 6})
     assert response.status_code == 201
     task = response.get_json()
     assert task["n"] == 6 and task["status"] in {"queued", "running", "done"}
     assert response.headers["Location"].endswith(f"/api/tasks/{task['id']}")
-    done = wait_for(lambda: (t := client.get(f"/api/tasks/{task['id']}").get_json())["status"] == "done" and t)
+    done = wait_for(lambda: (t := any_client.get(f"/api/tasks/{task['id']}").get_json())["status"] == "done" and t)
     assert done["digit"] == "2"
     assert done["url"] == f"/task/{task['id']}"
 
 
-def test_known_digit_is_answered_in_the_submit_response(client: Any) -> None:
-    first = client.post("/api/tasks", json={"n": 100}).get_json()
-    wait_for(lambda: client.get(f"/api/tasks/{first['id']}").get_json()["status"] == "done")
-    again = client.post("/api/tasks", json={"n": 762})
+def test_known_digit_is_answered_in_the_submit_response(any_client: Any) -> None:
+    first = any_client.post("/api/tasks", json={"n": 100}).get_json()
+    wait_for(lambda: any_client.get(f"/api/tasks/{first['id']}").get_json()["status"] == "done")
+    again = any_client.post("/api/tasks", json={"n": 762})
     assert again.status_code == 201
     assert again.get_json()["status"] == "done" and again.get_json()["digit"] == "9"
 
@@ -56,13 +66,13 @@ def test_not_json_is_a_400(client: Any) -> None:
     assert response.status_code == 400 and "JSON" in response.get_json()["error"]
 
 
-def test_list_is_paginated_newest_first(client: Any) -> None:
-    ids = [client.post("/api/tasks", json={"n": n}).get_json()["id"] for n in range(1, 6)]
-    page = client.get("/api/tasks?limit=2&offset=1").get_json()
+def test_list_is_paginated_newest_first(any_client: Any) -> None:
+    ids = [any_client.post("/api/tasks", json={"n": n}).get_json()["id"] for n in range(1, 6)]
+    page = any_client.get("/api/tasks?limit=2&offset=1").get_json()
     assert page["total"] == 5 and page["limit"] == 2 and page["offset"] == 1
     assert [task["id"] for task in page["tasks"]] == [ids[3], ids[2]]
-    assert client.get("/api/tasks?limit=0").status_code == 400
-    assert client.get("/api/tasks?limit=abc").status_code == 400
+    assert any_client.get("/api/tasks?limit=0").status_code == 400
+    assert any_client.get("/api/tasks?limit=abc").status_code == 400
 
 
 def test_unknown_task_is_a_404(client: Any) -> None:
@@ -80,22 +90,22 @@ def test_cancel_and_cancel_again(make_app: Any) -> None:
     assert again.status_code == 409 and "already finished" in again.get_json()["error"]
 
 
-def test_pi_digits_endpoint(client: Any, reference_digits: str) -> None:
-    assert client.get("/api/pi?start=1&count=5").status_code == 404  # nothing computed yet
-    task = client.post("/api/tasks", json={"n": 20_000}).get_json()
-    wait_for(lambda: client.get(f"/api/tasks/{task['id']}").get_json()["status"] == "done")
-    body = client.get("/api/pi?start=762&count=6").get_json()
+def test_pi_digits_endpoint(any_client: Any, reference_digits: str) -> None:
+    assert any_client.get("/api/pi?start=1&count=5").status_code == 404  # nothing computed yet
+    task = any_client.post("/api/tasks", json={"n": 20_000}).get_json()
+    wait_for(lambda: any_client.get(f"/api/tasks/{task['id']}").get_json()["status"] == "done")
+    body = any_client.get("/api/pi?start=762&count=6").get_json()
     assert body["digits"] == "999999" and body["start"] == 762 and body["count"] == 6
     assert body["stored"] >= 20_000
-    assert client.get("/api/pi?start=19991&count=10").get_json()["digits"] == reference_digits[19990:20000]
-    assert client.get("/api/pi?start=0").status_code == 400
-    assert client.get("/api/pi?count=2000000").status_code == 400
+    assert any_client.get("/api/pi?start=19991&count=10").get_json()["digits"] == reference_digits[19990:20000]
+    assert any_client.get("/api/pi?start=0").status_code == 400
+    assert any_client.get("/api/pi?count=2000000").status_code == 400
 
 
-def test_download_streams_pi_to_n_places(client: Any, reference_digits: str) -> None:
-    task = client.post("/api/tasks", json={"n": 54_321}).get_json()
-    wait_for(lambda: client.get(f"/api/tasks/{task['id']}").get_json()["status"] == "done")
-    response = client.get(f"/api/tasks/{task['id']}/pi.txt")
+def test_download_streams_pi_to_n_places(any_client: Any, reference_digits: str) -> None:
+    task = any_client.post("/api/tasks", json={"n": 54_321}).get_json()
+    wait_for(lambda: any_client.get(f"/api/tasks/{task['id']}").get_json()["status"] == "done")
+    response = any_client.get(f"/api/tasks/{task['id']}/pi.txt")
     assert response.status_code == 200
     assert response.mimetype == "text/plain"
     assert 'filename="pi-54321.txt"' in response.headers["Content-Disposition"]
@@ -109,8 +119,8 @@ def test_download_of_unfinished_task_is_a_409(make_app: Any) -> None:
     assert response.status_code == 409 and "queued" in response.get_json()["error"]
 
 
-def test_engine_says_which_build_computes(client: Any) -> None:
-    body = client.get("/api/engine").get_json()
+def test_engine_says_which_build_computes(any_client: Any) -> None:
+    body = any_client.get("/api/engine").get_json()
     assert body["build"] in {"native", "portable"}
     assert body["build"] in body["name"] and "FLINT" in body["name"]
     assert body["max_n"] == 1_000_000_000 and body["workers"] == 2
