@@ -104,7 +104,7 @@ def run_one(celery: Celery) -> None:
     places = places_to_compute(int(task["n"]), ctx.settings["MAX_N"])
     alone = store.running_under(ctx.node + "/") <= 1
     threads = (os.cpu_count() or 1) if alone and places >= PARALLEL_FROM_N else 1
-    _compute(ctx, store, task["id"], owner, threads)
+    _compute(ctx, celery, task["id"], owner, threads)
 
 
 def _known_digit(ctx: WorkerContext, n: int) -> str | None:
@@ -118,7 +118,8 @@ def _known_digit(ctx: WorkerContext, n: int) -> str | None:
         return None  # the compute process recomputes, and replaces what is damaged
 
 
-def _compute(ctx: WorkerContext, store: TaskStore, task_id: int, owner: str, threads: int) -> None:
+def _compute(ctx: WorkerContext, celery: Celery, task_id: int, owner: str, threads: int) -> None:
+    store = ctx.task_store()
     data_dir = Path(ctx.settings["DATA_DIR"])
     command = [sys.executable, "-m", ctx.worker_module]
     command += ["--database-url", config.database_url(ctx.settings), "--digits-dir", str(data_dir / "digits")]
@@ -126,28 +127,42 @@ def _compute(ctx: WorkerContext, store: TaskStore, task_id: int, owner: str, thr
     command += ["--shared-digits"]
     child = subprocess.Popen([*command, str(task_id)], cwd=PROJECT_ROOT)
     store.set_worker(task_id, child.pid)
-    last_renewal = time.monotonic()
-    while child.poll() is None:
-        time.sleep(0.2)
-        if time.monotonic() - last_renewal < 1.0:
-            continue
-        last_renewal = time.monotonic()
+    killed_because: str | None = None
+    while True:
+        try:
+            child.wait(timeout=1.0)  # a quick task returns at once
+            break
+        except subprocess.TimeoutExpired:
+            pass
         try:
             still_ours = store.renew_lease(task_id, owner, ctx.lease_seconds)
+            task = store.get(task_id)
         except Exception:  # the database is restarting: keep computing, try again next second
             log.warning("could not renew the lease of task %s", task_id, exc_info=True)
             continue
         if not still_ours:  # cancelled, or taken back after this worker was cut off
+            child.kill()
+        elif task is not None and (stalled := _stalled_for(task, ctx.settings["STALL_SECONDS"])):
+            killed_because = f"killed after {stalled:,.0f} s without a progress report"
+            log.warning("task %s: no progress report for %.0f s, killing its process", task_id, stalled)
             child.kill()
     exit_code = child.wait()
     task = store.get(task_id)
     if task is None or task["status"] != RUNNING or task["lease_owner"] != owner:
         return
     # Ended without recording an outcome: retry, up to MAX_ATTEMPTS.
+    why = killed_because or exit_reason(exit_code, False)
     if task["attempts"] >= MAX_ATTEMPTS:
-        store.fail(task_id, f"{exit_reason(exit_code, False)}, {MAX_ATTEMPTS} times; the task was given up.")
+        store.fail(task_id, f"The worker stopped {task['attempts']} times; the last time it was {why}.")
     elif store.requeue(task_id):
-        send_wake_up(context_celery())
+        send_wake_up(celery)
+
+
+def _stalled_for(task: dict[str, Any], stall_seconds: float) -> float | None:
+    # As the local runner: FLINT's long single calls cannot report, so a task
+    # may be silent for twice its estimate; otherwise PI_STALL_SECONDS.
+    allowed = max(stall_seconds, 2 * (task["estimate_seconds"] or 0.0))
+    return allowed if time.time() - task["updated_at"] > allowed else None
 
 
 class Reconciler:
@@ -180,21 +195,12 @@ class Reconciler:
             send_wake_up(self.celery)
 
 
-_celery: Celery | None = None
-
-
-def context_celery() -> Celery:
-    assert _celery is not None
-    return _celery
-
-
 def build(settings: dict[str, Any], worker_module: str = "tasks.worker") -> Celery:
     """The Celery app of a worker with these settings, its task registered."""
-    global _context, _celery
+    global _context
     node = f"pi-{os.getpid()}@{socket.gethostname()}"
     _context = WorkerContext(settings=settings, node=node, worker_module=worker_module)
     celery = make_celery(settings["BROKER_URL"])
-    _celery = celery
 
     @celery.task(name=RUN_ONE, ignore_result=True, acks_late=True)
     def _run_one() -> None:

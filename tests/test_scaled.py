@@ -278,3 +278,20 @@ def test_background_callbacks_use_a_disk_cache_embedded_and_celery_on_the_same_b
     assert isinstance(manager, dash.CeleryManager)
     assert manager.handle is service_of(scaled).runner.celery  # type: ignore[attr-defined]
     assert manager.handle.conf.broker_url == manager.handle.conf.result_backend == SHARED_BROKER
+
+
+def test_a_compute_process_that_stops_reporting_is_killed_and_its_task_retried(
+    cluster: Cluster, reference_digits: str
+) -> None:
+    worker = cluster.start_worker("machine-1")
+    worker.stop()
+    worker.env["PI_STALL_SECONDS"] = "3"
+    worker.start(cluster.service.store)
+    task_id = cluster.submit(8_888)
+    silent = worker.held.process(task_id)  # a held worker reports nothing unless told
+    wait_for(lambda: is_gone(silent), timeout=15)
+    assert "no progress report for 3 s, killing its process" in worker.log.read_text()
+    worker.held.process(task_id, attempt=2)  # taken up again, by a fresh process
+    worker.held.release(task_id, attempt=2)  # which computes, reporting as it goes
+    done = cluster.wait_status(task_id, DONE)
+    assert done["attempts"] == 2 and done["digit"] == reference_digits[8_887]
