@@ -47,9 +47,12 @@ from tasks.celery_app import messages_waiting
 from tasks.celery_app import send_wake_up
 from tasks.local_runner import MAX_ATTEMPTS
 from tasks.local_runner import PARALLEL_FROM_N
+from tasks.local_runner import allowed_silence
 from tasks.local_runner import exit_reason
+from tasks.local_runner import given_up
 from tasks.shared_digits import PublishedDigitsDamaged
 from tasks.shared_digits import SharedDigits
+from tasks.store import QUEUED
 from tasks.store import RUNNING
 from tasks.store import TaskStore
 from tasks.store import connect
@@ -67,6 +70,7 @@ class WorkerContext:
     node: str
     worker_module: str
     store: TaskStore | None = None
+    digits: DigitStore | None = None
 
     @property
     def lease_seconds(self) -> float:
@@ -76,6 +80,12 @@ class WorkerContext:
         if self.store is None:
             self.store = TaskStore(connect(config.database_url(self.settings)))
         return self.store
+
+    def digit_store(self) -> DigitStore:
+        # One per process: it remembers which blocks it has verified.
+        if self.digits is None:
+            self.digits = DigitStore(Path(self.settings["DATA_DIR"]) / "digits")
+        return self.digits
 
 
 _context: WorkerContext | None = None
@@ -109,11 +119,9 @@ def run_one(celery: Celery) -> None:
 
 def _known_digit(ctx: WorkerContext, n: int) -> str | None:
     # What any machine published, mirrored into this machine's store first.
-    store = ctx.task_store()
-    digits = DigitStore(Path(ctx.settings["DATA_DIR"]) / "digits")
     try:
-        SharedDigits(store.engine).mirror_into(digits)
-        return digits.digit(n)
+        SharedDigits(ctx.task_store().engine).mirror_into(ctx.digit_store())
+        return ctx.digit_store().digit(n)
     except (PublishedDigitsDamaged, DigitsDamaged):
         return None  # the compute process recomputes, and replaces what is damaged
 
@@ -153,15 +161,13 @@ def _compute(ctx: WorkerContext, celery: Celery, task_id: int, owner: str, threa
     # Ended without recording an outcome: retry, up to MAX_ATTEMPTS.
     why = killed_because or exit_reason(exit_code, False)
     if task["attempts"] >= MAX_ATTEMPTS:
-        store.fail(task_id, f"The worker stopped {task['attempts']} times; the last time it was {why}.")
+        store.fail(task_id, given_up(task, why))
     elif store.requeue(task_id):
         send_wake_up(celery)
 
 
 def _stalled_for(task: dict[str, Any], stall_seconds: float) -> float | None:
-    # As the local runner: FLINT's long single calls cannot report, so a task
-    # may be silent for twice its estimate; otherwise PI_STALL_SECONDS.
-    allowed = max(stall_seconds, 2 * (task["estimate_seconds"] or 0.0))
+    allowed = allowed_silence(task, stall_seconds)
     return allowed if time.time() - task["updated_at"] > allowed else None
 
 
@@ -190,7 +196,7 @@ class Reconciler:
         for task in self.store.expired_leases() if time.monotonic() >= self._no_take_backs_until else []:
             if self.store.take_back(task["id"], MAX_ATTEMPTS):
                 log.warning("task %s: its worker %s stopped renewing; taken back", task["id"], task["lease_owner"])
-        missing = self.store.count_with_status("queued") - messages_waiting(self.celery)
+        missing = self.store.count_with_status(QUEUED) - messages_waiting(self.celery)
         for _ in range(min(missing, 1000)):
             send_wake_up(self.celery)
 

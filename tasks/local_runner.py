@@ -220,7 +220,7 @@ class LocalRunner:
             child = self._children.get(task["id"])
             if child is None or child.poll() is not None or task["id"] in self._kill_reasons:
                 continue
-            allowed = max(self.stall_seconds, 2 * (task["estimate_seconds"] or 0.0))
+            allowed = allowed_silence(task, self.stall_seconds)
             if now - task["updated_at"] > allowed:
                 self._kill_reasons[task["id"]] = f"killed after {allowed:,.0f} s without a progress report"
                 log.warning("task %s: no progress report for %.0f s, killing its worker", task["id"], allowed)
@@ -242,7 +242,7 @@ class LocalRunner:
 
     def _recover(self, task: Task, why: str, *, counted: bool) -> None:
         if counted and task["attempts"] >= MAX_ATTEMPTS:
-            self.store.fail(task["id"], f"The worker stopped {task['attempts']} times; the last time it was {why}.")
+            self.store.fail(task["id"], given_up(task, why))
             log.warning("task %s failed for good: %s", task["id"], why)
         else:
             self.store.requeue(task["id"], counted=counted)
@@ -318,6 +318,20 @@ class LocalRunner:
         with contextlib.suppress(ChildProcessError):  # tick() reaped it first
             os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
         self.wake()
+
+
+def allowed_silence(task: Task, stall_seconds: float) -> float:
+    """How long a running task's worker may go without a progress report before it is killed.
+
+    Every wait in a worker reports, but FLINT's long single calls cannot: so a
+    task may be silent for twice its estimate, if that is longer.
+    """
+    return max(stall_seconds, 2 * (task["estimate_seconds"] or 0.0))
+
+
+def given_up(task: Task, why: str) -> str:
+    """The reason a task fails with once its worker stopped MAX_ATTEMPTS times."""
+    return f"The worker stopped {task['attempts']} times; the last time it was {why}."
 
 
 def exit_reason(exit_code: int, oom_killed: bool = False) -> str:
