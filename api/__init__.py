@@ -1,11 +1,11 @@
 """The JSON API: the same service as the page, for scripts.
 
-    POST   /api/tasks            {"n": 1000}   -> 201 with the task
+    POST   /api/tasks            {"n": 1000}   -> 201 with the task ({"n": 1000, "radix": 16}: hex place)
     GET    /api/tasks?limit=&offset=           -> a page of tasks, newest first
     GET    /api/tasks/<id>                     -> the task
     DELETE /api/tasks/<id>                     -> cancel it
     GET    /api/tasks/<id>/pi.txt              -> "3." and n places, streamed
-    GET    /api/pi?start=<place>&count=<k>     -> stored digits
+    GET    /api/pi?start=<place>&count=<k>     -> stored digits (&radix=16: hex places, at most 1,000)
     GET    /api/engine                         -> the engine (native or portable) and limits
 
 Errors are JSON {"error": message} with a 4xx status.
@@ -38,6 +38,7 @@ blueprint = flask.Blueprint("api", __name__, url_prefix="/api")
 
 MAX_PAGE = 1000
 MAX_DIGITS_PER_REQUEST = 1_000_000
+MAX_HEX_PER_REQUEST = 1000
 
 
 class ApiError(Exception):
@@ -74,7 +75,7 @@ def submit() -> tuple[flask.Response, int] | tuple[flask.Response, int, dict[str
     if not isinstance(body, dict) or "n" not in body:
         raise ApiError(400, 'Send a JSON object such as {"n": 1000}.')
     try:
-        task = service().submit(body["n"], current_requester(create_owner=True))
+        task = service().submit(body["n"], current_requester(create_owner=True), body.get("radix", 10))
     except InvalidN as error:
         raise ApiError(400, str(error)) from None
     except OverLimit as error:
@@ -155,6 +156,11 @@ def engine() -> flask.Response:
 @blueprint.get("/pi")
 def digits() -> flask.Response:
     """Stored digits: ``count`` places from place ``start`` (place 1 is "1")."""
+    radix = flask.request.args.get("radix", "10")
+    if radix not in ("10", "16"):
+        raise ApiError(400, "radix must be 10 (decimal places) or 16 (hexadecimal places).")
+    if radix == "16":
+        return _hex_places()
     start = _int_arg("start", 1, 1, LARGEST_ID)
     count = _int_arg("count", 100, 1, MAX_DIGITS_PER_REQUEST)
     # Read first, then say how much is stored: the store may be cut back (a repair) or
@@ -166,6 +172,21 @@ def digits() -> flask.Response:
             404, f"Place {start:,} is not computed yet ({stored:,} places are stored); submit a task for it."
         )
     return flask.jsonify(start=start, count=len(text), digits=text, stored=max(stored, start + len(text) - 1))
+
+
+def _hex_places() -> flask.Response:
+    # Pi Delivery's limit per call; the places come from the stored decimal places (tasks/hex_expansion.py).
+    start = _int_arg("start", 1, 1, LARGEST_ID)
+    count = _int_arg("count", 100, 1, MAX_HEX_PER_REQUEST)
+    text = service().read_hex(start, count)
+    known = service().hex_places()
+    if not text:
+        raise ApiError(
+            404,
+            f"Hex place {start:,} is past the {known:,} hex places the stored decimal places give; "
+            f'submit a task for it: POST /api/tasks {{"n": {start}, "radix": 16}}.',
+        )
+    return flask.jsonify(start=start, count=len(text), digits=text, radix=16, stored=known)
 
 
 @blueprint.route("/<path:unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

@@ -44,11 +44,10 @@ def pi_hex_digits(position: int, count: int = 6, use_kernel: bool = True) -> str
     """Hex digits of pi at places ``position + 1`` .. ``position + count`` after the point.
 
     ``pi_hex_digits(0) == "243f6a"`` (pi = 3.243f6a8885... in base 16). Reliable
-    for ``count`` up to about 8; float64 rounding limits it beyond that.
+    for ``count`` up to about 8; float64 rounding limits it beyond that (the
+    last one may be one off: compute.hex_digits corrects it with the next ones).
     """
-    series = _kernel_series if use_kernel and _KERNEL is not None else _series
-    shift = 4 * position - 6  # 16^position times the formula's 2^-6
-    fraction = sum(sign * series(a, b, shift + power) for sign, power, a, b in _TERMS) % 1.0
+    fraction = pi_hex_fraction(position, use_kernel)
     digits = []
     for _ in range(count):
         fraction *= 16
@@ -56,6 +55,19 @@ def pi_hex_digits(position: int, count: int = 6, use_kernel: bool = True) -> str
         digits.append(HEX[digit])
         fraction -= digit
     return "".join(digits)
+
+
+def pi_hex_fraction(position: int, use_kernel: bool = True) -> float:
+    """The fractional part of 16^position * pi, to about 1e-13."""
+    series = _kernel_series if use_kernel and _KERNEL is not None else _series
+    shift = 4 * position - 6  # 16^position times the formula's 2^-6
+    fraction: float = sum(sign * series(a, b, shift + power) for sign, power, a, b in _TERMS) % 1.0
+    return fraction
+
+
+def has_kernel() -> bool:
+    """Whether the C kernel (``make native``) is built."""
+    return _KERNEL is not None
 
 
 def _kernel_series(a: int, b: int, shift: int) -> float:

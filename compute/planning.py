@@ -39,6 +39,18 @@ def estimated_seconds(places: int, threads: int = 1, build: str = "portable") ->
     return _SECONDS_PER_UNIT.get(key, _SECONDS_PER_UNIT[("portable", 1)]) * places * math.log2(places) ** 2
 
 
+# One evaluation of Bellard's formula at hex place p takes about C * p seconds
+# (bench/hex.py): numpy here, the C kernel with `make native`. A hex task makes
+# three or four of them (compute/hex_digits.py).
+_HEX_SECONDS_PER_PLACE = {"portable": 1.4e-6, "native": 1.0e-7}
+HEX_EVALUATIONS = 4
+
+
+def estimated_hex_seconds(place: int, build: str = "portable") -> float:
+    """A rough wall-clock estimate for the hex digits at ``place``, on one core."""
+    return HEX_EVALUATIONS * _HEX_SECONDS_PER_PLACE.get(build, _HEX_SECONDS_PER_PLACE["portable"]) * place
+
+
 # Peak resident memory per place computed, measured with bench/engine.py:
 # 10^8 places peaked at 1.7 GB (FLINT's binary splitting, the decimal string,
 # and the file buffer), so about 17 bytes a place, plus the interpreter.

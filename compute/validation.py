@@ -44,6 +44,13 @@ def parse_n(raw: object, max_n: int) -> int:
     return _in_range(_parse_text(raw.strip()), max_n)
 
 
+def parse_radix(raw: object) -> int:
+    """10 (decimal places) or 16 (hexadecimal places), from a JSON number or the text "10" or "16"."""
+    if raw in (10, 16, "10", "16") and not isinstance(raw, bool | float):
+        return int(str(raw))
+    raise InvalidN("radix must be 10 (decimal places) or 16 (hexadecimal places).")
+
+
 def _parse_text(text: str) -> int:
     shown = text if len(text) <= _LONGEST_INPUT else text[:_LONGEST_INPUT] + "…"
     if _ASCII_WHOLE_NUMBER.fullmatch(text):

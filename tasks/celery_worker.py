@@ -52,6 +52,7 @@ from tasks.local_runner import exit_reason
 from tasks.local_runner import given_up
 from tasks.shared_digits import PublishedDigitsDamaged
 from tasks.shared_digits import SharedDigits
+from tasks.store import DECIMAL
 from tasks.store import QUEUED
 from tasks.store import RUNNING
 from tasks.store import TaskStore
@@ -107,13 +108,14 @@ def run_one(celery: Celery) -> None:
     task = store.claim_next(lease=(owner, ctx.lease_seconds), largest_n=fits)
     if task is None:
         return  # nothing that fits here, a duplicate wake-up, or another worker was quicker
-    known = _known_digit(ctx, int(task["n"]))
+    known = _known_digit(ctx, int(task["n"])) if task["radix"] == DECIMAL else None
     if known is not None:  # no process to start: milliseconds, not a second
         store.finish(task["id"], known)
         return
     places = places_to_compute(int(task["n"]), ctx.settings["MAX_N"])
     alone = store.running_under(ctx.node + "/") <= 1
-    threads = (os.cpu_count() or 1) if alone and places >= PARALLEL_FROM_N else 1
+    large = task["radix"] == DECIMAL and places >= PARALLEL_FROM_N
+    threads = (os.cpu_count() or 1) if alone and large else 1
     _compute(ctx, celery, task["id"], owner, threads)
 
 

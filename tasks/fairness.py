@@ -23,8 +23,10 @@ from limits.strategies import MovingWindowRateLimiter
 from redis.exceptions import RedisError
 
 from compute.engine_info import expected_engine
+from compute.planning import estimated_hex_seconds
 from compute.planning import estimated_seconds
 from compute.planning import places_to_compute
+from tasks.store import DECIMAL
 from tasks.store import TaskStore
 
 log = logging.getLogger(__name__)
@@ -61,7 +63,7 @@ class Fairness:
         # as Flask-Limiter's in-memory fallback does: the limit holds per process.
         self._fallback = MovingWindowRateLimiter(storage_from_string("memory://"))
 
-    def admit(self, client: str, n: int, answered_at_once: bool) -> None:
+    def admit(self, client: str, n: int, answered_at_once: bool, radix: int = DECIMAL) -> None:
         """Count a submission of ``n`` by ``client``.
 
         :param answered_at_once: its digit is stored, so it queues no work.
@@ -91,7 +93,8 @@ class Fairness:
                 30,
             )
         build = expected_engine().build  # once: it looks at files
-        work = sum(self.estimate(int(task["n"]), build) for task in active) + self.estimate(n, build)
+        work = sum(self.estimate(int(task["n"]), build, task["radix"]) for task in active)
+        work += self.estimate(n, build, radix)
         if work > self.limits.queued_seconds:
             raise OverLimit(
                 f"That would give you about {work:,.0f} s of computing in the queue; this server keeps at most "
@@ -99,6 +102,9 @@ class Fairness:
                 60,
             )
 
-    def estimate(self, n: int, build: str | None = None) -> float:
-        """Seconds a fresh task for n is expected to compute, on one core (with ``build``, or the expected one)."""
-        return estimated_seconds(places_to_compute(n, self._max_n), 1, build or expected_engine().build)
+    def estimate(self, n: int, build: str | None = None, radix: int = DECIMAL) -> float:
+        """Seconds a fresh task for place n is expected to take, on one core (with ``build``, or the expected one)."""
+        build = build or expected_engine().build
+        if radix != DECIMAL:
+            return estimated_hex_seconds(n, build)
+        return estimated_seconds(places_to_compute(n, self._max_n), 1, build)

@@ -29,6 +29,7 @@ from compute.digit_store import DigitStore
 from compute.planning import estimated_peak_bytes
 from compute.planning import places_to_compute
 from tasks.runner_lock import RunnerLock
+from tasks.store import DECIMAL
 from tasks.store import QUEUED
 from tasks.store import RUNNING
 from tasks.store import Task
@@ -259,14 +260,14 @@ class LocalRunner:
             head = self.store.peek_next()
             if head is None:
                 return
-            memory = self._memory_needed(int(head["n"]))
+            memory = self._memory_needed(head)
             if self.worker_pids() and memory > self._memory_to_spare():
                 return  # FIFO: the head of the queue waits until memory frees up
             task = self.store.claim_next()
             if task is None:
                 return
             try:
-                known = self._digits.digit(int(task["n"]))
+                known = self._digits.digit(int(task["n"])) if task["radix"] == DECIMAL else None
             except DigitsDamaged:
                 known = None  # the worker computes it afresh
             if known is not None:
@@ -274,14 +275,14 @@ class LocalRunner:
                 # no process to start, the answer is one read away.
                 self.store.finish(task["id"], known)
                 continue
-            threads = self._threads_for(int(task["n"]))
+            threads = self._threads_for(int(task["n"])) if task["radix"] == DECIMAL else 1
             command = [sys.executable, "-m", self._worker_module, *self._worker_args]
             command += ["--threads", str(threads), "--parent", str(os.getpid()), str(task["id"])]
             child = subprocess.Popen(command, cwd=PROJECT_ROOT)
             self._children[task["id"]] = child
             self._threads[task["id"]] = threads
             # Normally the head we measured; another runner may have taken it first.
-            self._memory[task["id"]] = memory if task["id"] == head["id"] else self._memory_needed(int(task["n"]))
+            self._memory[task["id"]] = memory if task["id"] == head["id"] else self._memory_needed(task)
             self._oom_kills_at_start[task["id"]] = _oom_kills()
             self.store.set_worker(task["id"], child.pid)
             threading.Thread(target=self._wake_when_done, args=(child.pid,), daemon=True).start()
@@ -295,9 +296,10 @@ class LocalRunner:
             return max(1, free)
         return 1
 
-    def _memory_needed(self, n: int) -> int:
-        if self._digits.covers(n):
-            return 0
+    def _memory_needed(self, task: Task) -> int:
+        n = int(task["n"])
+        if task["radix"] != DECIMAL or self._digits.covers(n):
+            return 0  # a hex task's few numbers, or digits already stored
         return estimated_peak_bytes(places_to_compute(n, self._max_n))
 
     def _memory_to_spare(self) -> int:

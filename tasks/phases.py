@@ -16,6 +16,8 @@ PHASES = {
     "computing": ("computing π", 0.0, 0.84),  # python-flint's pi: series and division in one call
     "converting": ("converting to decimal", 0.84, 0.97),
     "checking": ("checking (Bellard)", 0.97, 0.985),
+    # A hex task: Bellard's formula at a few places (each evaluation reported).
+    "hex": ("Bellard's formula", 0.0, 0.99),
 }
 SAVING = ("saving digits", 0.985)
 

@@ -21,13 +21,19 @@ import flask
 from compute.digit_store import DigitsDamaged
 from compute.digit_store import DigitStore
 from compute.engine_info import expected_engine
+from compute.hex_digits import HEX_MAX_N
+from compute.hex_digits import WINDOW as HEX_WINDOW
 from compute.validation import parse_n
+from compute.validation import parse_radix
 from tasks.fairness import Fairness
+from tasks.hex_expansion import HexExpansion
 from tasks.phases import phase_end
 from tasks.requester import Requester
 from tasks.runner import Runner
+from tasks.store import DECIMAL
 from tasks.store import DONE
 from tasks.store import FINISHED
+from tasks.store import HEXADECIMAL
 from tasks.store import RUNNING
 from tasks.store import Task
 from tasks.store import TaskStore
@@ -61,6 +67,10 @@ class DigitsUnavailable(LookupError):
 
 class TaskNotDone(DigitsUnavailable):
     """The task is queued, running, failed or cancelled: it has no digits (yet)."""
+
+
+class HexTask(TaskNotDone):
+    """The task asked for a hexadecimal place: it has its 14 hex digits, not a decimal expansion."""
 
 
 class DigitsGone(DigitsUnavailable):
@@ -105,14 +115,19 @@ class TaskService:
         self.max_n = max_n
         self.fairness = fairness
         self.catch_up = catch_up
+        self.hex = HexExpansion(digits)
 
-    def submit(self, raw_n: object, requester: Requester | None = None) -> Task:
+    def submit(self, raw_n: object, requester: Requester | None = None, raw_radix: object = DECIMAL) -> Task:
         """Validate n and add a task; done at once if its digit is already stored.
 
         :param requester: who asks (they will own the task); None for the server itself.
+        :param raw_radix: 10 for the decimal place n, 16 for the hexadecimal one.
         :raises compute.validation.InvalidN: with a message for people.
         :raises tasks.fairness.OverLimit: if the requester's client is over a limit.
         """
+        radix = parse_radix(raw_radix)
+        if radix != DECIMAL:
+            return self._submit_hex(parse_n(raw_n, HEX_MAX_N), requester)
         n = parse_n(raw_n, self.max_n)
         try:
             if not self.digits.covers(n) and self.catch_up is not None:
@@ -128,6 +143,31 @@ class TaskService:
         if task["status"] not in FINISHED:
             self.runner.wake()
         return task
+
+    def _submit_hex(self, n: int, requester: Requester | None) -> Task:
+        with self._repairing_damage():
+            known = self.hex.read(n, HEX_WINDOW)
+        if len(known) < HEX_WINDOW:
+            known = ""  # the task computes them by Bellard's formula
+        if requester is not None and self.fairness is not None:
+            self.fairness.admit(requester.client, n, answered_at_once=bool(known), radix=HEXADECIMAL)
+        owner, client = (requester.owner, requester.client) if requester else (None, None)
+        task = self.store.create(
+            n, radix=HEXADECIMAL, digit=known[:1] or None, hex_digits=known or None, owner=owner, client=client
+        )
+        if task["status"] not in FINISHED:
+            self.runner.wake()
+        return task
+
+    def read_hex(self, start: int, count: int) -> str:
+        """Up to ``count`` hex places from place ``start``, derived from the stored decimal places."""
+        with self._repairing_damage():
+            return self.hex.read(start, count)
+
+    def hex_places(self) -> int:
+        """How many hex places the stored decimal places give."""
+        with self._repairing_damage():
+            return self.hex.places()
 
     def get(self, task_id: int) -> Task:
         """The task, or TaskNotFound."""
@@ -251,6 +291,11 @@ class TaskService:
 
     def _check_digits_of(self, task: Task) -> int:
         n = int(task["n"])
+        if task["radix"] != DECIMAL:
+            raise HexTask(
+                f"Task {task['id']} asked for hexadecimal place {n:,}: its hex digits are in the task's "
+                "hex_digits, and GET /api/pi?radix=16 serves hex places."
+            )
         if task["status"] != DONE:
             raise TaskNotDone(f"Task {task['id']} is {task['status']}; its digits are ready when it is done.")
         if not self.digits.covers(n) and self.catch_up is not None:
@@ -286,11 +331,14 @@ def describe(task: Task, now: float | None = None) -> dict[str, Any]:
     return {
         "id": task["id"],
         "n": task["n"],
+        "radix": task["radix"],
         "status": task["status"],
         "phase": task["phase"],
         "progress": round(progress, 4),
         "progress_is_estimate": estimated,
         "digit": task["digit"],
+        # A hex task: the 14 hex digits from place n.
+        **({"hex_digits": task["hex_digits"]} if task["radix"] != DECIMAL else {}),
         "error": task["error"],
         "created_at": _iso(task["created_at"]),
         "started_at": _iso(started),

@@ -23,6 +23,9 @@ ERROR = "error"
 CANCELLED = "cancelled"
 FINISHED = (DONE, ERROR, CANCELLED)
 STATUSES = (QUEUED, RUNNING, DONE, ERROR, CANCELLED)
+DECIMAL = 10
+HEXADECIMAL = 16
+RADIXES = (DECIMAL, HEXADECIMAL)
 
 metadata = sa.MetaData()
 
@@ -59,6 +62,10 @@ tasks = sa.Table(
     sa.Column("lease_expires", sa.Double),
     # When a message for this queued task last went to the broker (the reconciler re-sends lost ones).
     sa.Column("dispatched_at", sa.Double),
+    # 10: n is a decimal place; 16: a hexadecimal place, computed by Bellard's formula
+    # (compute/hex_digits.py) with the hex digits from n kept in hex_digits.
+    sa.Column("radix", sa.Integer, nullable=False, server_default="10"),
+    sa.Column("hex_digits", sa.String(32)),
     # The runner's "oldest queued" and the pages' "running, oldest first".
     sa.Index("ix_tasks_status_id", "status", "id"),
     # A client's active tasks (the per-client limits); when it was last served (the fair queue).
@@ -116,7 +123,8 @@ def _next_queued(largest_n: int | None) -> sa.Select[Any]:
     first). With ``largest_n``, only tasks up to that n count (a machine's memory)."""
     queued = tasks.c.status == QUEUED
     if largest_n is not None:
-        queued = sa.and_(queued, tasks.c.n <= largest_n)
+        # Hex tasks need almost no memory.
+        queued = sa.and_(queued, sa.or_(tasks.c.radix != DECIMAL, tasks.c.n <= largest_n))
     heads = (
         sa.select(tasks.c.client, sa.func.min(tasks.c.id).label("id")).where(queued).group_by(tasks.c.client).subquery()
     )
@@ -158,15 +166,26 @@ class TaskStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def create(self, n: int, *, digit: str | None = None, owner: str | None = None, client: str | None = None) -> Task:
-        """Insert a task for n: done at once if ``digit`` is known, else queued."""
+    def create(
+        self,
+        n: int,
+        *,
+        digit: str | None = None,
+        owner: str | None = None,
+        client: str | None = None,
+        radix: int = DECIMAL,
+        hex_digits: str | None = None,
+    ) -> Task:
+        """Insert a task for place n in ``radix``: done at once if ``digit`` is known, else queued."""
         now = time.time()
-        values: dict[str, Any] = {"n": n, "created_at": now, "updated_at": now, "progress": 0.0}
+        values: dict[str, Any] = {"n": n, "created_at": now, "updated_at": now, "progress": 0.0, "radix": radix}
         values.update(owner=owner, client=client)
         if digit is None:
             values["status"] = QUEUED
         else:
-            values.update(status=DONE, digit=digit, progress=1.0, started_at=now, finished_at=now)
+            values.update(
+                status=DONE, digit=digit, hex_digits=hex_digits, progress=1.0, started_at=now, finished_at=now
+            )
         with self.engine.begin() as db:
             values["revision"] = _next_revision(db)
             inserted = db.execute(sa.insert(tasks).values(**values).returning(*tasks.c)).one()
@@ -233,7 +252,9 @@ class TaskStore:
         """A running task (not ``other_than``) whose computation covers ``places``."""
         query = (
             sa.select(tasks)
-            .where(tasks.c.status == RUNNING, tasks.c.places >= places, tasks.c.id != other_than)
+            .where(
+                tasks.c.status == RUNNING, tasks.c.radix == DECIMAL, tasks.c.places >= places, tasks.c.id != other_than
+            )
             .order_by(tasks.c.id)
         )
         return self._first(query)
@@ -246,7 +267,11 @@ class TaskStore:
 
     def computing_or_queued_at_least(self, n: int) -> Task | None:
         """The oldest queued or running task whose n is at least ``n``."""
-        query = sa.select(tasks).where(tasks.c.status.in_((QUEUED, RUNNING)), tasks.c.n >= n).order_by(tasks.c.id)
+        query = (
+            sa.select(tasks)
+            .where(tasks.c.status.in_((QUEUED, RUNNING)), tasks.c.radix == DECIMAL, tasks.c.n >= n)
+            .order_by(tasks.c.id)
+        )
         return self._first(query)
 
     def peek_next(self) -> Task | None:
@@ -412,10 +437,17 @@ class TaskStore:
             values["places"] = places
         return self._update(task_id, (RUNNING,), **values)
 
-    def finish(self, task_id: int, digit: str) -> bool:
-        """Mark a running task done with its digit."""
+    def finish(self, task_id: int, digit: str, hex_digits: str | None = None) -> bool:
+        """Mark a running task done with its digit (and a hex task's digits from its place)."""
         return self._update(
-            task_id, (RUNNING,), status=DONE, digit=digit, phase=None, progress=1.0, finished_at=time.time()
+            task_id,
+            (RUNNING,),
+            status=DONE,
+            digit=digit,
+            hex_digits=hex_digits,
+            phase=None,
+            progress=1.0,
+            finished_at=time.time(),
         )
 
     def fail(self, task_id: int, error: str, statuses: Iterable[str] = (RUNNING,)) -> bool:

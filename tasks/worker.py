@@ -14,6 +14,7 @@ import traceback
 
 from compute.digit_store import DigitsDamaged
 from compute.digit_store import DigitStore
+from compute.planning import estimated_hex_seconds
 from compute.planning import estimated_seconds
 from compute.planning import places_to_compute
 from compute.processes import die_with_parent
@@ -21,6 +22,7 @@ from tasks.phases import PHASES
 from tasks.phases import SAVING
 from tasks.shared_digits import PublishedDigitsDamaged
 from tasks.shared_digits import SharedDigits
+from tasks.store import HEXADECIMAL
 from tasks.store import RUNNING
 from tasks.store import TaskStore
 from tasks.store import connect
@@ -45,6 +47,9 @@ def run_task(
     if task is None or task["status"] != RUNNING:
         return
     n = int(task["n"])
+    if task["radix"] == HEXADECIMAL:
+        _run_hex_task(tasks, task_id, n)
+        return
     if shared is not None:
         _mirror(shared, digits)
     _wait_for_a_covering_computation(tasks, digits, task_id, n)
@@ -81,6 +86,27 @@ def run_task(
     if shared is not None:
         shared.publish(digits)
     tasks.finish(task_id, computed[n - 1])
+
+
+def _run_hex_task(tasks: TaskStore, task_id: int, n: int) -> None:
+    # Imported only here, as above.
+    from compute.engine_info import expected_engine
+    from compute.hex_digits import PrecisionLost
+    from compute.hex_digits import hex_digits_at
+
+    name, start, end = PHASES["hex"]
+    estimate = estimated_hex_seconds(n, expected_engine().build)
+
+    def on_progress(done: float) -> None:
+        tasks.report(task_id, name, start + done * (end - start), estimate)
+
+    on_progress(0.0)
+    try:
+        digits = hex_digits_at(n, on_progress=on_progress)
+    except PrecisionLost as error:
+        tasks.fail(task_id, f"{error}, so no digit was given.")
+        return
+    tasks.finish(task_id, digits[0], digits)
 
 
 def _mirror(shared: SharedDigits, digits: DigitStore) -> None:

@@ -124,6 +124,16 @@ def make_app(tmp_path: Path) -> Iterator[Callable[..., Any]]:
             app._background_manager.handle.close()  # its SQLite file
 
 
+@pytest.fixture(params=["embedded", "scaled"])
+def any_client(request: pytest.FixtureRequest, make_app: Any) -> Any:
+    """A client of the app embedded (SQLite, the local runner) and scaled out (PostgreSQL, a real Celery worker)."""
+    if request.param == "embedded":
+        return make_app().server.test_client()
+    cluster = request.getfixturevalue("cluster")
+    cluster.start_worker("worker", held=False, workers=2)
+    return cluster.client
+
+
 @pytest.fixture
 def app(make_app: Callable[..., Any]) -> Any:
     """A fresh app with its runner going, on SQLite in a temporary folder."""

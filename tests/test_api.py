@@ -9,16 +9,6 @@ import pytest
 from tests.conftest import wait_for
 
 
-@pytest.fixture(params=["embedded", "scaled"])
-def any_client(request: pytest.FixtureRequest, make_app: Any) -> Any:
-    """A client of the app embedded (SQLite, the local runner) and scaled out (PostgreSQL, a real Celery worker)."""
-    if request.param == "embedded":
-        return make_app().server.test_client()
-    cluster = request.getfixturevalue("cluster")
-    cluster.start_worker("worker", held=False, workers=2)
-    return cluster.client
-
-
 def test_submit_returns_201_and_the_task(any_client: Any) -> None:
     response = any_client.post("/api/tasks", json={"n": 6})
     assert response.status_code == 201
