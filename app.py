@@ -20,6 +20,7 @@ import api.operations
 import callbacks
 import config
 import errors
+import i18n
 import security
 from compute.digit_store import DigitStore
 from dashboard.shell import shell_layout
@@ -31,6 +32,7 @@ from tasks.fairness import Fairness
 from tasks.local_runner import LocalRunner
 from tasks.runner import Runner
 from tasks.runner_lock import RunnerLock
+from tasks.search import DigitSearch
 from tasks.service import EXTENSION
 from tasks.service import TaskService
 from tasks.shared_digits import Mirror
@@ -85,12 +87,16 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
         storage_uri=_limits_storage(server.config),
     )
     fairness = Fairness(limits, store, server.config["MAX_N"])
-    service = TaskService(store, digits, runner, server.config["MAX_N"], fairness, catch_up)
+    search = DigitSearch(
+        digits, index_places=server.config["SEARCH_INDEX_PLACES"], scan_chunk=server.config["SEARCH_SCAN_CHUNK"]
+    )
+    service = TaskService(store, digits, runner, server.config["MAX_N"], fairness, catch_up, search)
     server.extensions[EXTENSION] = service
     server.json.ensure_ascii = False  # type: ignore[attr-defined]  # "“abc”", not "\u201cabc\u201d"
     server.register_blueprint(api.blueprint)
     server.register_blueprint(api.operations.blueprint)
     errors.register(server)
+    i18n.register(server)
 
     app = dash.Dash(
         __name__,
@@ -101,7 +107,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
         assets_folder=str(config.PROJECT_ROOT / "assets"),
         title="π digits",
         suppress_callback_exceptions=True,
-        background_callback_manager=_background_callback_manager(server, data_dir),
+        background_callback_manager=_background_callback_manager(data_dir),
     )
     app.layout = shell_layout
     callbacks.register(app)
@@ -114,13 +120,13 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     return app
 
 
-def _background_callback_manager(server: flask.Flask, data_dir: Path) -> Any:
+def _background_callback_manager(data_dir: Path) -> dash.DiskcacheManager:
     # Per-visitor long actions (Dash background callbacks, not tasks: see README,
-    # Choices): in a cache beside the data on one machine; scaled out, on the
-    # Celery workers through the same Redis, which also keeps their results.
-    celery = server.extensions.get("celery")
-    if celery is not None:
-        return dash.CeleryManager(celery)
+    # Choices), such as the search page's count over every stored place: run
+    # beside the web process, over this machine's own copy of the digits, their
+    # progress and results in a cache beside the data (shared by the machine's
+    # web processes). Scaled out too: CeleryManager would run them on the
+    # workers, in the slots that compute digits, and need the Dash app there.
     return dash.DiskcacheManager(diskcache.Cache(str(data_dir / "callback-cache")))
 
 

@@ -20,7 +20,13 @@ PROJECT_ROOT = Path(__file__).resolve().parent
 # Settings only a test may pass to create_app; never read from the environment,
 # so no deployment can select them. WORKER_MODULE picks the process the runner
 # starts per task (tests.held_worker holds a task running until released).
-TEST_ONLY_DEFAULTS: dict[str, Any] = {"WORKER_MODULE": "tasks.worker"}
+# SEARCH_SCAN_PAUSE holds each chunk of the search page's background count (seconds), so a
+# browser test can cancel it midway; SEARCH_SCAN_CHUNK is the places per chunk.
+TEST_ONLY_DEFAULTS: dict[str, Any] = {
+    "WORKER_MODULE": "tasks.worker",
+    "SEARCH_SCAN_PAUSE": 0.0,
+    "SEARCH_SCAN_CHUNK": 10_000_000,
+}
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -108,6 +114,12 @@ SETTINGS = (
         30,
         "Scaled-out mode: a worker that has not renewed its task's lease this long is taken for dead.",
         _whole_number(1),
+    ),
+    Setting(
+        "SEARCH_INDEX_PLACES",
+        200_000_000,
+        "Search: how many leading places the index covers (4 bytes a place on disk); the rest is scanned.",
+        _whole_number(0),
     ),
     # Read by compute/engine_info.py in every process, straight from the environment.
     Setting("ENGINE", "auto", "auto: the native build if `make native` built it, else the portable wheel.", _engine),

@@ -6,6 +6,8 @@
     DELETE /api/tasks/<id>                     -> cancel it
     GET    /api/tasks/<id>/pi.txt              -> "3." and n places, streamed
     GET    /api/pi?start=<place>&count=<k>     -> stored digits (&radix=16: hex places, at most 1,000)
+    GET    /api/search?q=<digits>&limit=<k>    -> where a string of digits occurs in the stored places
+    GET    /api/stats?n=<places>               -> how often each digit occurs in places 1..n
     GET    /api/engine                         -> the engine (native or portable) and limits
 
 Errors are JSON {"error": message} with a 4xx status.
@@ -19,6 +21,8 @@ from typing import BinaryIO
 
 import flask
 
+from compute.digit_search import BadQuery
+from compute.digit_search import chance
 from compute.digit_store import CHUNK_BYTES
 from compute.digit_store import first_bytes
 from compute.validation import InvalidN
@@ -39,6 +43,7 @@ blueprint = flask.Blueprint("api", __name__, url_prefix="/api")
 MAX_PAGE = 1000
 MAX_DIGITS_PER_REQUEST = 1_000_000
 MAX_HEX_PER_REQUEST = 1000
+MAX_SEARCH_POSITIONS = 1000
 
 
 class ApiError(Exception):
@@ -187,6 +192,46 @@ def _hex_places() -> flask.Response:
             f'submit a task for it: POST /api/tasks {{"n": {start}, "radix": 16}}.',
         )
     return flask.jsonify(start=start, count=len(text), digits=text, radix=16, stored=known)
+
+
+@blueprint.get("/search")
+def search() -> flask.Response:
+    """Where ``q`` (1 to 120 digits) occurs: its first ``limit`` places and its count in every stored place."""
+    limit = _int_arg("limit", 10, 0, MAX_SEARCH_POSITIONS)
+    try:
+        result = service().search_everywhere(flask.request.args.get("q"), limit)
+    except BadQuery as error:
+        raise ApiError(400, str(error)) from None
+    assert result is not None  # only a progress callback can cancel
+    odds = chance(len(result.query), result.searched)
+    return flask.jsonify(
+        query=result.query,
+        positions=result.positions,
+        first=result.positions[0] if result.positions else None,
+        count=result.count,
+        searched=result.searched,
+        expected=odds.expected,
+        probability=odds.probability,
+    )
+
+
+@blueprint.get("/stats")
+def stats() -> flask.Response:
+    """How often each digit occurs in places 1..n, and the chi-square test of uniformity."""
+    stored = service().stored_places()
+    n = _int_arg("n", max(stored, 1), 1, LARGEST_ID)
+    try:
+        _points, counts = service().digit_statistics(n)
+    except DigitsGone as error:
+        raise ApiError(404, str(error)) from None
+    uniformity = service().uniformity(counts[-1])
+    return flask.jsonify(
+        n=n,
+        counts={str(digit): int(count) for digit, count in enumerate(counts[-1])},
+        chi_square=uniformity.chi_square,
+        degrees_of_freedom=9,
+        p_value=uniformity.p_value,
+    )
 
 
 @blueprint.route("/<path:unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

@@ -17,11 +17,14 @@ dagcomponentfuncs.TaskStatus = function (props) {
         return null;
     }
     var badge = React.createElement(
-        "span", {className: "badge text-bg-" + (BADGE[data.status] || "light") + " me-2"}, data.status
+        "span", {className: "badge text-bg-" + (BADGE[data.status] || "light") + " me-2"},
+        data.status_label || data.status
     );
     if (data.status === "running") {
         var percent = Math.round(100 * (data.progress || 0));
-        var label = (data.phase || "starting") + " · " + (data.progress_is_estimate ? "≈" : "") + percent + "%";
+        var starting = (props.context && props.context.starting) || "starting";
+        var label = (data.phase_label || data.phase || starting) + " · " + (data.progress_is_estimate ? "≈" : "")
+            + percent + "%";
         var bar = React.createElement(
             "div", {className: "progress flex-grow-1", role: "progressbar", "aria-valuenow": percent,
                     "aria-valuemin": 0, "aria-valuemax": 100, title: label},
@@ -31,8 +34,9 @@ dagcomponentfuncs.TaskStatus = function (props) {
         return React.createElement("div", {className: "d-flex align-items-center h-100"}, badge, bar);
     }
     if (data.status === "error") {
-        return React.createElement("span", {title: data.error}, badge,
-            React.createElement("span", {className: "text-danger small"}, data.error));
+        var reason = data.error_label || data.error;
+        return React.createElement("span", {title: reason}, badge,
+            React.createElement("span", {className: "text-danger small"}, reason));
     }
     return badge;
 };
@@ -49,6 +53,6 @@ dagcomponentfuncs.CancelButton = function (props) {
     return React.createElement(
         "button",
         {className: "btn btn-sm btn-outline-danger py-0", onClick: function () { props.setData(Date.now()); }},
-        "Cancel"
+        (props.context && props.context.cancel) || "Cancel"
     );
 };

@@ -3,5 +3,26 @@ var dagfuncs = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
 
 // Times are stored in UTC; show them in the reader's own time zone.
 dagfuncs.localTime = function (iso) {
-    return iso ? new Date(iso).toLocaleString() : "";
+    return iso ? new Date(iso).toLocaleString(document.documentElement.lang || undefined) : "";
+};
+
+// Numbers as the page's language writes them (1,000 or 1 000); a hex task's place says so.
+dagfuncs.formatPlace = function (params) {
+    if (params.value == null) {
+        return "";
+    }
+    var locale = (params.context && params.context.locale) || undefined;
+    var text = Number(params.value).toLocaleString(locale);
+    if (params.data && params.data.radix === 16) {
+        text += " (" + ((params.context && params.context.hex) || "hex") + ")";
+    }
+    return text;
+};
+
+dagfuncs.formatSeconds = function (params) {
+    if (params.value == null) {
+        return "";
+    }
+    var locale = (params.context && params.context.locale) || undefined;
+    return params.value.toLocaleString(locale, {minimumFractionDigits: 2, maximumFractionDigits: 2}) + " s";
 };

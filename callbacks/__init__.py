@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dash
 
+from callbacks import search
 from callbacks import task_list
 from callbacks import task_page
 from callbacks.guard import guard_dispatch
@@ -17,5 +18,6 @@ from callbacks.guard import guard_dispatch
 def register(app: dash.Dash) -> None:
     """Attach every callback to ``app``."""
     task_list.register(app)
+    search.register(app)
     task_page.register(app)
     guard_dispatch(app)

@@ -13,33 +13,42 @@ from dash import Output
 from dash import State
 from dash import html
 
+from compute.messages import N_
 from compute.validation import InvalidN
 from dashboard import ids
 from dashboard.task_table import GridQuery
 from dashboard.task_table import grid_query
 from dashboard.task_table import grid_row
+from i18n import explain
+from i18n import translate
 from tasks.fairness import OverLimit
 from tasks.requester import current_requester
 from tasks.service import NotYourTask
 from tasks.service import TaskFinished
 from tasks.service import TaskNotFound
 from tasks.service import current as service
+from tasks.store import DECIMAL
+from tasks.store import HEXADECIMAL
 from tasks.store import RUNNING
 
 
-def submit(_clicks: int | None, _enter: int | None, raw_n: str | None) -> tuple[Any, ...]:
+def submit(_clicks: int | None, _enter: int | None, raw_n: str | None, radix: object) -> tuple[Any, ...]:
     """Add a task for what was typed, or say why not; nothing is stored on bad input."""
     try:
-        task = service().submit(raw_n, current_requester(create_owner=True))
+        task = service().submit(raw_n, current_requester(create_owner=True), DECIMAL if radix is None else radix)
     except InvalidN as error:
-        return str(error), "form-text text-danger", True, dash.no_update
+        return explain(error), "form-text text-danger", True, dash.no_update
     except OverLimit as error:
-        return str(error), "form-text text-warning", False, dash.no_update
-    n = task["n"]
+        return explain(error), "form-text text-warning", False, dash.no_update
+    hexadecimal = task["radix"] == HEXADECIMAL
     if task["status"] == "done":
-        message = f"Place {n:,} is {task['digit']} (already known, task {task['id']})."
+        template = N_("Hex place {n} is {digit} (already known, task {task_id}).") if hexadecimal else None
+        template = template or N_("Place {n} is {digit} (already known, task {task_id}).")
+        message = translate(template, n=task["n"], digit=task["digit"], task_id=task["id"])
     else:
-        message = f"Task {task['id']} queued: the digit at place {n:,}."
+        template = N_("Task {task_id} queued: the hex digit at place {n}.") if hexadecimal else None
+        template = template or N_("Task {task_id} queued: the digit at place {n}.")
+        message = translate(template, task_id=task["id"], n=task["n"])
     return message, "form-text text-success", False, task["id"]
 
 
@@ -51,8 +60,10 @@ def cancel(clicked: dict[str, Any] | None) -> tuple[Any, ...]:
     try:
         service().cancel(task_id, current_requester())
     except (TaskFinished, TaskNotFound, NotYourTask) as error:
-        return html.Div(str(error), className="text-warning"), dash.no_update
-    return html.Div(f"Task {task_id} cancelled.", className="text-secondary"), time.time()
+        return html.Div(explain(error), className="text-warning"), dash.no_update
+    return html.Div(
+        translate(N_("Task {task_id} cancelled."), task_id=task_id), className="text-secondary"
+    ), time.time()
 
 
 def rows(request: dict[str, Any] | None) -> tuple[Any, Any]:
@@ -112,6 +123,7 @@ def register(app: dash.Dash) -> None:
         Input(ids.SUBMIT_BUTTON, "n_clicks"),
         Input(ids.N_INPUT, "n_submit"),
         State(ids.N_INPUT, "value"),
+        State(ids.RADIX_SWITCH, "value"),
         prevent_initial_call=True,
     )(submit)
     app.callback(

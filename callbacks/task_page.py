@@ -10,6 +10,7 @@ from dash import Output
 from dash import State
 from dash import ctx
 
+from compute.messages import N_
 from compute.validation import InvalidN
 from compute.validation import parse_n
 from dashboard import ids
@@ -20,6 +21,8 @@ from dashboard.task_view import digits_area
 from dashboard.task_view import status_badge
 from dashboard.task_view import timings
 from dashboard.task_view import window_label
+from i18n import explain
+from i18n import translate
 from tasks.service import DigitsUnavailable
 from tasks.service import current as service
 from tasks.store import FINISHED
@@ -54,12 +57,12 @@ def move_window(
         try:
             highlight = parse_n(jump_to, n)
         except InvalidN:
-            return dash.no_update, dash.no_update, dash.no_update, f"Enter a place from 1 to {n:,}."
+            return dash.no_update, dash.no_update, dash.no_update, translate(N_("Enter a place from 1 to {n}."), n=n)
         start = window_around(highlight, n)
     try:
         digits = service().task_digits(task, start, WINDOW)
     except DigitsUnavailable as unavailable:  # gone, or a damaged block being repaired
-        return dash.no_update, dash.no_update, dash.no_update, str(unavailable)
+        return dash.no_update, dash.no_update, dash.no_update, explain(unavailable)
     return render_digits(digits, start, n, highlight), start, window_label(start, n), ""
 
 

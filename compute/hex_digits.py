@@ -1,4 +1,4 @@
-"""Hexadecimal places of pi: at any place by Bellard's formula, or all at once from stored decimal places.
+"""Hexadecimal places of pi at any place, by Bellard's formula.
 
 Place p counts as in decimal: place 1 is the first hex digit after the point
 (pi = 3.243F6A88... in base 16, so place 1 is 2).
@@ -12,19 +12,15 @@ from collections.abc import Callable
 
 from compute.bbp import has_kernel
 from compute.bbp import pi_hex_fraction
+from compute.validation import HEX_MAX_N
+from compute.validation import HEX_WINDOW as WINDOW
 
-# Bellard's formula keeps every modulus below 2^32 up to here, which the
-# portable path needs (its products must fit in 64 bits).
-HEX_MAX_N = 1_000_000_000
-# What a task shows from its place, like the published BBP results.
-WINDOW = 14
 # The formula's error grows with the place: about 1.2e-17 times the place in
 # float64 (numpy), measured here from 10^3 to 10^6; less with the C kernel's
 # long double. Ten times that is allowed for, and each evaluation yields as
 # many hex places as keeps 16^places times the error below 1/40.
 _ERROR_PER_PLACE = 1.2e-16
 _LARGEST_PIECE = 8
-_HEX_PER_DECIMAL = math.log(10) / math.log(16)
 
 
 class PrecisionLost(ArithmeticError):
@@ -60,24 +56,3 @@ def hex_digits_at(place: int, count: int = WINDOW, on_progress: Callable[[float]
 def _piece(place: int) -> int:
     error = _ERROR_PER_PLACE * max(place, 1000) * (0.01 if has_kernel() else 1.0)
     return max(1, min(_LARGEST_PIECE, int(math.log(1 / (40 * error), 16))))
-
-
-def hex_from_decimal(decimal_places: str) -> str:
-    """The hex places of pi that ``decimal_places`` (the decimal places from place 1) pin down.
-
-    The decimal places truncate pi to within 10^-D, so the hex expansion they
-    give is pi's own except where a carry could still reach it: the trailing
-    run of F's and the digit before it are dropped.
-    """
-    if not decimal_places:
-        return ""
-    length = len(decimal_places)
-    hex_places = int(length * _HEX_PER_DECIMAL)
-    import flint  # here: loading it takes a good part of a second, which most callers never need
-
-    # FLINT converts the text in quasi-linear time (Python's int() is quadratic and capped).
-    truncated = flint.fmpz(decimal_places)
-    scaled = truncated * flint.fmpz(16) ** hex_places // flint.fmpz(10) ** length
-    text = f"{int(scaled):0{hex_places}X}"
-    certain = len(text.rstrip("F")) - 1
-    return text[: max(0, certain)]

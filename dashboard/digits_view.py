@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dash import html
 
+from compute.messages import N_
 from dashboard import ids
+from i18n import translate
 
 WINDOW = 2000
 GROUP = 10
@@ -37,10 +39,12 @@ def _align_up(start: int) -> int:
     return -(-(start - 1) // GROUP) * GROUP + 1
 
 
-def render_digits(digits: str, first_place: int, n: int, highlight: int | None = None) -> html.Div:
-    """Digits from ``first_place`` on; place n gets <mark>, ``highlight`` a ring.
+def render_digits(
+    digits: str, first_place: int, n: int, highlight: int | None = None, match: range | None = None
+) -> html.Div:
+    """Digits from ``first_place`` on; place n gets <mark>, ``highlight`` a ring, the places in ``match`` a search mark.
 
-    :param digits: the digits, place ``first_place`` first, none past n.
+    :param digits: the digits, place ``first_place`` first, none past n (n = 0: no n-th place to mark).
     """
     pieces: list[str | html.Span | html.Mark] = ["3." if first_place == 1 else "…"]
     place = first_place
@@ -49,19 +53,19 @@ def render_digits(digits: str, first_place: int, n: int, highlight: int | None =
         last = place + len(group) - 1
         pieces.append(
             html.Span(
-                _marked(group, place, n, highlight),
-                title=f"places {place:,}–{last:,}",
+                _marked(group, place, n, highlight, match or range(0)),
+                title=translate(N_("places {first}–{last}"), first=place, last=last),
                 className="digit-group",
             )
         )
         place = last + 1
-    if place <= n:
+    if place <= n or n == 0:
         pieces.append("…")
     return html.Div(pieces, id=ids.PI_DIGITS, className="pi-digits")
 
 
-def _marked(group: str, place: int, n: int, highlight: int | None) -> list[str | html.Mark]:
-    special = {p for p in (n, highlight) if p is not None and place <= p < place + len(group)}
+def _marked(group: str, place: int, n: int, highlight: int | None, match: range) -> list[str | html.Mark]:
+    special = {p for p in (n, highlight, *match) if p is not None and place <= p < place + len(group)}
     if not special:
         return [group]
     parts: list[str | html.Mark] = []
@@ -69,8 +73,8 @@ def _marked(group: str, place: int, n: int, highlight: int | None) -> list[str |
     for target in sorted(special):
         if target > cursor:
             parts.append(group[cursor - place : target - place])
-        css = "nth-digit" if target == n else "jump-target"
-        parts.append(html.Mark(group[target - place], className=css, title=f"place {target:,}"))
+        css = "nth-digit" if target == n else "search-match" if target in match else "jump-target"
+        parts.append(html.Mark(group[target - place], className=css, title=translate(N_("place {n}"), n=target)))
         cursor = target + 1
     if cursor < place + len(group):
         parts.append(group[cursor - place :])

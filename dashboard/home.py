@@ -10,18 +10,23 @@ from dash import html
 
 from dashboard import ids
 from dashboard.task_table import task_grid
+from i18n import _
+from tasks.store import DECIMAL
+from tasks.store import HEXADECIMAL
 
-dash.register_page(__name__, path="/", title="π digits", name="Tasks")
+dash.register_page(__name__, path="/", title=lambda **_query: _("π digits"), name="Tasks")
 
 
 def layout(**_query: str) -> html.Div:
     """The grid starts empty and asks the server for the page it shows."""
     return html.Div(
         [
-            html.H1("The digits of π", className="h3"),
+            html.H1(_("The digits of π"), className="h3"),
             html.P(
-                "Ask for the n-th decimal place of π. Every request is a task that runs on the "
-                "server, whoever asked and whatever happens to this tab; the table shows them all.",
+                _(
+                    "Ask for the n-th decimal (or hexadecimal) place of π. Every request is a task that runs on "
+                    "the server, whoever asked and whatever happens to this tab; the table shows them all."
+                ),
                 className="text-muted",
             ),
             _submit_form(),
@@ -41,7 +46,7 @@ def layout(**_query: str) -> html.Div:
 def _submit_form() -> html.Div:
     return html.Div(
         [
-            dbc.Label("Decimal place n", html_for=ids.N_INPUT),
+            dbc.Label(_("Place n"), html_for=ids.N_INPUT),
             dbc.InputGroup(
                 [
                     dbc.InputGroupText("n ="),
@@ -49,13 +54,23 @@ def _submit_form() -> html.Div:
                         id=ids.N_INPUT,
                         type="text",
                         inputmode="numeric",
-                        placeholder="e.g. 1000 (place 1 is the 1 in 3.1…)",
+                        placeholder=_("e.g. 1000 (place 1 is the 1 in 3.1…)"),
                         autocomplete="off",
                         autofocus=True,
                     ),
-                    dbc.Button("Compute", id=ids.SUBMIT_BUTTON, color="primary"),
+                    dbc.Button(_("Compute"), id=ids.SUBMIT_BUTTON, color="primary"),
                 ],
                 style={"maxWidth": "32rem"},
+            ),
+            dbc.RadioItems(
+                id=ids.RADIX_SWITCH,
+                options=[
+                    {"label": _("decimal"), "value": DECIMAL},
+                    {"label": _("hexadecimal"), "value": HEXADECIMAL},
+                ],
+                value=DECIMAL,
+                inline=True,
+                className="mt-1 small",
             ),
             html.Div(id=ids.INPUT_MESSAGE, className="form-text", role="status"),
         ],

@@ -33,3 +33,30 @@ JUMP_INPUT = "jump-input"
 JUMP_BUTTON = "jump-button"
 JUMP_MESSAGE = "jump-message"
 DOWNLOAD_LINK = "download-link"
+
+# Every page: the navigation bar
+NAV_SEARCH = "nav-search"
+LANG_SWITCH = "lang-switch"
+
+# Main page: the decimal/hexadecimal switch beside n
+RADIX_SWITCH = "radix-switch"
+
+# Task page: the statistics of places 1..n
+DIGIT_FREQUENCIES = "digit-frequencies"
+DIGIT_CONVERGENCE = "digit-convergence"
+CHI_SQUARE = "chi-square"
+HEX_DIGITS = "hex-digits"
+
+# Search page
+SEARCH_INPUT = "search-input"
+SEARCH_BUTTON = "search-button"
+SEARCH_RESULTS = "search-results"
+SEARCH_PROGRESS = "search-progress"
+SEARCH_CANCEL = "search-cancel"
+SEARCH_COUNT = "search-count"
+SEARCH_QUERY = "search-query"
+SEARCH_SESSION = "search-session"
+PAGE_LANGUAGE = "page-language"
+
+# The window of digits at a place (a search result)
+WINDOW_PAGE_DIGITS = "window-page-digits"

@@ -6,10 +6,11 @@ import dash
 from dash import html
 
 from dashboard.task_view import not_found
+from i18n import _
 
-dash.register_page(__name__, path="/404", title="π · not found")
+dash.register_page(__name__, path="/404", title=lambda **_query: _("π · not found"))
 
 
 def layout(**_query: str) -> html.Div:
     """The not-found page."""
-    return not_found("There is no page at this address.")
+    return not_found(_("There is no page at this address."))

@@ -1,4 +1,4 @@
-"""The frame around every page: navigation bar, page container, footer."""
+"""The frame around every page: navigation bar (with the language switch), page container, footer."""
 
 from __future__ import annotations
 
@@ -6,19 +6,24 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import html
 
+import i18n
+from dashboard import ids
+from i18n import _
 from tasks.service import current as service
 
 
 def shell_layout() -> html.Div:
-    """The app's top-level layout."""
+    """The app's top-level layout, in the visitor's language."""
     return html.Div(
         [
             dbc.NavbarSimple(
                 [
-                    dbc.NavItem(dbc.NavLink("Tasks", href="/")),
-                    dbc.NavItem(dbc.NavLink("JSON API", href="/api/tasks", external_link=True)),
+                    dbc.NavItem(dbc.NavLink(_("Tasks"), href="/")),
+                    dbc.NavItem(dbc.NavLink(_("Search"), href="/search", id=ids.NAV_SEARCH)),
+                    dbc.NavItem(dbc.NavLink(_("JSON API"), href="/api/tasks", external_link=True)),
+                    dbc.NavItem(_language_switch()),
                 ],
-                brand="π digits",
+                brand=_("π digits"),
                 brand_href="/",
                 color="dark",
                 dark=True,
@@ -28,11 +33,34 @@ def shell_layout() -> html.Div:
             html.Footer(
                 dbc.Container(
                     [
-                        html.Span(f"Engine: {service().engine()['name']}", id="engine-name"),
-                        " · every result proven by ball arithmetic and spot-checked by Bellard's BBP-type formula.",
+                        html.Span(_("Engine: {name}").format(name=service().engine()["name"]), id="engine-name"),
+                        " · ",
+                        _("every result proven by ball arithmetic and spot-checked by Bellard's BBP-type formula."),
                     ]
                 ),
                 className="text-muted small py-4",
             ),
         ]
+    )
+
+
+def _language_switch() -> html.Div:
+    # Plain links, so the page reloads in the other language; the server remembers the choice.
+    current = i18n.language()
+    return html.Div(
+        [
+            html.A(
+                code.upper(),
+                href=f"?lang={code}",
+                title=name,
+                lang=code,
+                id=f"lang-{code}",
+                className="btn btn-sm " + ("btn-light" if code == current else "btn-outline-light"),
+            )
+            for code, name in i18n.LANGUAGES.items()
+        ],
+        id=ids.LANG_SWITCH,
+        className="btn-group ms-lg-3 my-1",
+        role="group",
+        title=_("Language"),
     )

@@ -1,4 +1,4 @@
-"""The page of one task: its status and pi to n places, the n-th digit marked."""
+"""The page of one task: its status and pi to n places, the n-th digit marked, and their statistics."""
 
 from __future__ import annotations
 
@@ -14,14 +14,16 @@ from dashboard import ids
 from dashboard.task_view import digits_area
 from dashboard.task_view import not_found
 from dashboard.task_view import status_badge
+from dashboard.task_view import task_heading
 from dashboard.task_view import timings
+from i18n import _
 from tasks.service import TaskNotFound
 from tasks.service import current as service
 from tasks.store import FINISHED
 
 
-def _title(task_id: str | None = None, **_: Any) -> str:
-    return f"π · task {task_id}" if task_id else "π · task"
+def _title(task_id: str | None = None, **_query: Any) -> str:
+    return _("π · task {task_id}").format(task_id=task_id) if task_id else _("π · task")
 
 
 dash.register_page(__name__, path="/task/none", path_template="/task/<task_id>", title=_title, name="Task")
@@ -36,33 +38,35 @@ def layout(task_id: str | None = None, **_query: str) -> html.Div:
         except TaskNotFound:
             task = None
     if task is None:
-        return not_found(f"There is no task {task_id!s}." if task_id else "No task was named.")
+        return not_found(
+            _("There is no task {task_id}.").format(task_id=task_id) if task_id else _("No task was named.")
+        )
     finished = task["status"] in FINISHED
     return html.Div(
         [
             dcc.Store(id=ids.TASK_ID, data=task["id"]),
             dcc.Interval(id=ids.TASK_REFRESH, interval=flask.current_app.config["REFRESH_MS"], disabled=finished),
-            dcc.Link("← all tasks", href="/", className="small"),
-            html.H1(f"Task {task['id']}: place {task['n']:,} of π", className="h3 mt-2"),
+            dcc.Link(_("← all tasks"), href="/", className="small"),
+            html.H1(task_heading(task), className="h3 mt-2"),
             dbc.Row(
                 [
                     dbc.Col(
                         [
-                            html.Div("Status", className="text-muted small"),
+                            html.Div(_("Status"), className="text-muted small"),
                             html.Div(status_badge(task), id=ids.TASK_STATUS),
                         ],
                         md=5,
                     ),
                     dbc.Col(
                         [
-                            html.Div(f"Digit at place {task['n']:,}", className="text-muted small"),
+                            html.Div(_("Digit"), className="text-muted small"),
                             html.Div(task["digit"] or "–", id=ids.TASK_DIGIT, className="display-6"),
                         ],
                         md=3,
                     ),
                     dbc.Col(
                         [
-                            html.Div("Timings", className="text-muted small"),
+                            html.Div(_("Timings"), className="text-muted small"),
                             html.Div(timings(task), id=ids.TASK_TIMINGS),
                         ],
                         md=4,

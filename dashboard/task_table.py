@@ -15,74 +15,88 @@ from typing import Any
 
 import dash_ag_grid as dag
 
+import i18n
 from dashboard import ids
+from dashboard.labels import phase_label
+from dashboard.labels import reason_label
+from dashboard.labels import status_label
+from i18n import _
 from tasks.requester import Requester
 from tasks.service import describe
+from tasks.store import RUNNING
 from tasks.store import SORTABLE
 from tasks.store import STATUSES
 from tasks.store import Task
 
 PAGE_SIZE = 50
 
-COLUMNS: list[dict[str, Any]] = [
-    {"field": "id", "headerName": "Task", "cellRenderer": "TaskLink", "sort": "desc", "width": 100},
-    {
-        "field": "n",
-        "headerName": "n (place)",
-        "valueFormatter": {"function": "params.value == null ? '' : d3.format(',')(params.value)"},
-        "width": 140,
-    },
-    {
-        "field": "status",
-        "headerName": "Status",
-        "cellRenderer": "TaskStatus",
-        # AG Grid redraws a cell only when its value changes: make the value carry
-        # the phase and progress too, or a running task's bar would never move.
-        "valueGetter": {
-            "function": "params.data ? params.data.status + ' ' + (params.data.phase || '') + ' '"
-            " + params.data.progress : ''"
+
+def columns() -> list[dict[str, Any]]:
+    """The grid's columns, headed in the visitor's language. Id, n, digit and status come first:
+    on a phone they are what fits, and the digit is the answer."""
+    return [
+        {"field": "id", "headerName": _("Task"), "cellRenderer": "TaskLink", "sort": "desc", "width": 78},
+        {
+            "field": "n",
+            "headerName": _("n (place)"),
+            "valueFormatter": {"function": "formatPlace(params)"},
+            "width": 118,
         },
-        # Filtered in SQL: the text is matched against the five statuses' names.
-        "filter": "agTextColumnFilter",
-        "filterParams": {
-            "filterOptions": ["equals", "notEqual", "contains", "startsWith"],
-            "maxNumConditions": 1,
-            "buttons": ["reset"],
+        {"field": "digit", "headerName": _("Digit"), "width": 74, "cellClass": "digit-cell", "sortable": False},
+        {
+            "field": "status",
+            "headerName": _("Status"),
+            "cellRenderer": "TaskStatus",
+            # AG Grid redraws a cell only when its value changes: make the value carry
+            # the phase and progress too, or a running task's bar would never move.
+            "valueGetter": {
+                "function": "params.data ? params.data.status + ' ' + (params.data.phase || '') + ' '"
+                " + params.data.progress : ''"
+            },
+            # Filtered in SQL: the text is matched against the five statuses' names (in either language).
+            "filter": "agTextColumnFilter",
+            "filterParams": {
+                "filterOptions": ["equals", "notEqual", "contains", "startsWith"],
+                "maxNumConditions": 1,
+                "buttons": ["reset"],
+            },
+            "flex": 1,
+            "minWidth": 120,
         },
-        "flex": 1,
-        "minWidth": 260,
-    },
-    {"field": "digit", "headerName": "Digit", "width": 90, "cellClass": "digit-cell", "sortable": False},
-    {
-        "field": "seconds",
-        "headerName": "Took",
-        "valueFormatter": {"function": "params.value == null ? '' : params.value.toFixed(2) + ' s'"},
-        "width": 110,
-        "sortable": False,
-    },
-    {
-        "field": "created_at",
-        "headerName": "Submitted",
-        "valueFormatter": {"function": "localTime(params.value)"},
-        "width": 200,
-    },
-    {
-        "field": "cancel",
-        "headerName": "",
-        "cellRenderer": "CancelButton",
-        # Its value is the status, so the button goes when the task finishes (see above).
-        "valueGetter": {"function": "params.data ? params.data.status : ''"},
-        "width": 110,
-        "sortable": False,
-    },
-]
+        {
+            "field": "seconds",
+            "headerName": _("Took"),
+            "valueFormatter": {"function": "formatSeconds(params)"},
+            "width": 110,
+            "sortable": False,
+        },
+        {
+            "field": "created_at",
+            "headerName": _("Submitted"),
+            "valueFormatter": {"function": "localTime(params.value)"},
+            "width": 200,
+        },
+        {
+            "field": "cancel",
+            "headerName": "",
+            "cellRenderer": "CancelButton",
+            # Its value is the status, so the button goes when the task finishes (see above).
+            "valueGetter": {"function": "params.data ? params.data.status : ''"},
+            "width": 110,
+            "sortable": False,
+        },
+    ]
 
 
 def grid_row(task: Task, viewer: Requester, now: float | None = None) -> dict[str, Any]:
-    """What the grid needs of a task: its public description, trimmed, and whether ``viewer`` may cancel it."""
+    """What the grid needs of a task: its public description, trimmed, with its texts in the
+    visitor's language, and whether ``viewer`` may cancel it."""
     row = describe(task, now)
     del row["url"], row["started_at"], row["finished_at"], row["worker"]
     row["mine"] = viewer.may_cancel(task["owner"])
+    row["status_label"] = status_label(task["status"])
+    row["phase_label"] = phase_label(task["phase"]) if task["status"] == RUNNING else None
+    row["error_label"] = reason_label(task["error"]) if task["error"] else None
     return row
 
 
@@ -91,7 +105,7 @@ def task_grid() -> dag.AgGrid:
     return dag.AgGrid(
         id=ids.TASKS_GRID,
         rowModelType="infinite",
-        columnDefs=COLUMNS,
+        columnDefs=columns(),
         getRowId="params.data.id",
         defaultColDef={"sortable": True, "resizable": True},
         dashGridOptions={
@@ -103,11 +117,43 @@ def task_grid() -> dag.AgGrid:
             "maxBlocksInCache": 1,
             "paginationPageSizeSelector": False,
             "animateRows": False,
-            "localeText": {"noRowsToShow": "No tasks yet: ask for a digit above."},
+            "localeText": grid_locale_text(),
+            # The cell renderers' own words, and how this language writes numbers.
+            "context": {
+                "cancel": _("Cancel"),
+                "hex": _("hex"),
+                "starting": phase_label(None),
+                "locale": i18n.language(),
+            },
             "domLayout": "autoHeight",
         },
         className="ag-theme-quartz",
     )
+
+
+def grid_locale_text() -> dict[str, str]:
+    """AG Grid's own words that this grid shows (pager, loading, the status filter)."""
+    return {
+        "noRowsToShow": _("No tasks yet: ask for a digit above."),
+        "loadingOoo": _("Loading…"),
+        "page": _("Page"),
+        "of": _("of"),
+        "to": _("to"),
+        "more": _("more"),
+        "firstPage": _("First page"),
+        "previousPage": _("Previous page"),
+        "nextPage": _("Next page"),
+        "lastPage": _("Last page"),
+        "filterOoo": _("Filter…"),
+        "equals": _("Equals"),
+        "notEqual": _("Does not equal"),
+        "contains": _("Contains"),
+        "startsWith": _("Starts with"),
+        "resetFilter": _("Reset"),
+        "pageSizeSelectorLabel": _("Page size:"),
+        "ariaFilterInput": _("Filter input"),
+        "ariaFilteringOperator": _("Filtering operator"),
+    }
 
 
 class BadGridRequest(ValueError):
@@ -163,14 +209,17 @@ def _status_filter(model: dict[str, Any]) -> tuple[str, ...] | None:
         raise BadGridRequest("only the status column can be filtered")
     kind, text = model["status"].get("type"), str(model["status"].get("filter") or "").strip().lower()
     matches: dict[str, Callable[[str], bool]] = {
-        "equals": lambda status: status == text,
-        "notEqual": lambda status: status != text,
-        "contains": lambda status: text in status,
-        "startsWith": lambda status: status.startswith(text),
+        "equals": lambda name: name == text,
+        "notEqual": lambda name: name != text,
+        "contains": lambda name: text in name,
+        "startsWith": lambda name: name.startswith(text),
     }
     if kind not in matches:
         raise BadGridRequest(f"unknown status filter {kind!r}")
-    return tuple(status for status in STATUSES if matches[kind](status))
+    # A visitor reading Russian types Russian names: match the status's own name or the shown one.
+    if kind == "notEqual":
+        return tuple(s for s in STATUSES if matches[kind](s) and matches[kind](status_label(s).lower()))
+    return tuple(s for s in STATUSES if matches[kind](s) or matches[kind](status_label(s).lower()))
 
 
 def _sort_key(column: object) -> str:

@@ -9,10 +9,19 @@ from dash import dcc
 from dash import html
 from dash.development.base_component import Component
 
+from compute.messages import N_
 from dashboard import ids
 from dashboard.digits_view import WINDOW
 from dashboard.digits_view import render_digits
 from dashboard.digits_view import window_ending_at
+from dashboard.labels import phase_label
+from dashboard.labels import reason_label
+from dashboard.labels import status_label
+from dashboard.statistics import statistics_section
+from i18n import _
+from i18n import explain
+from i18n import number
+from i18n import translate
 from tasks.service import DigitsBeingRepaired
 from tasks.service import DigitsGone
 from tasks.service import TaskNotDone
@@ -21,36 +30,48 @@ from tasks.service import describe
 from tasks.store import CANCELLED
 from tasks.store import DONE
 from tasks.store import ERROR
+from tasks.store import HEXADECIMAL
 from tasks.store import RUNNING
 from tasks.store import Task
 
 BADGE_COLOURS = {"queued": "secondary", RUNNING: "primary", DONE: "success", ERROR: "danger", CANCELLED: "warning"}
 
 
+def task_heading(task: Task) -> str:
+    """The page's title line: which place, in which base."""
+    if task["radix"] == HEXADECIMAL:
+        return translate(N_("Task {task_id}: hexadecimal place {n} of π"), task_id=task["id"], n=task["n"])
+    return translate(N_("Task {task_id}: place {n} of π"), task_id=task["id"], n=task["n"])
+
+
 def status_badge(task: Task) -> html.Div:
     """The status as a badge, with a progress bar while running and the reason on error."""
     public = describe(task)
-    children: list[Component] = [dbc.Badge(task["status"], color=BADGE_COLOURS[task["status"]], className="fs-6")]
+    children: list[Component] = [
+        dbc.Badge(status_label(task["status"]), color=BADGE_COLOURS[task["status"]], className="fs-6")
+    ]
     if task["status"] == RUNNING:
         percent = round(public["progress"] * 100)
-        label = f"{task['phase'] or 'starting'} · {'≈' if public['progress_is_estimate'] else ''}{percent}%"
+        label = f"{phase_label(task['phase'])} · {'≈' if public['progress_is_estimate'] else ''}{percent}%"
         children.append(dbc.Progress(value=percent, label=label, striped=True, animated=True, className="mt-2"))
         if public["progress_is_estimate"]:
             children.append(
-                html.Div("progress is estimated from the time similar n took", className="small text-muted")
+                html.Div(_("progress is estimated from the time similar n took"), className="small text-muted")
             )
     if task["status"] == ERROR:
-        children.append(html.Div(task["error"], className="text-danger mt-1"))
+        children.append(html.Div(reason_label(task["error"]), className="text-danger mt-1"))
     return html.Div(children)
 
 
 def timings(task: Task) -> html.Div:
     """Submitted, started and finished times, with durations."""
-    lines = [f"submitted {_clock(task['created_at'])}"]
+    lines = [_("submitted {time}").format(time=_clock(task["created_at"]))]
     if task["started_at"]:
-        lines.append(f"started {_clock(task['started_at'])} (waited {task['started_at'] - task['created_at']:.2f} s)")
+        waited = number(task["started_at"] - task["created_at"], decimals=2)
+        lines.append(_("started {time} (waited {seconds} s)").format(time=_clock(task["started_at"]), seconds=waited))
     if task["finished_at"] and task["started_at"]:
-        lines.append(f"finished {_clock(task['finished_at'])} (took {task['finished_at'] - task['started_at']:.2f} s)")
+        took = number(task["finished_at"] - task["started_at"], decimals=2)
+        lines.append(_("finished {time} (took {seconds} s)").format(time=_clock(task["finished_at"]), seconds=took))
     return html.Div([html.Div(line) for line in lines], className="small")
 
 
@@ -59,39 +80,78 @@ def _clock(timestamp: float) -> str:
 
 
 def digits_area(task: Task) -> Component:
-    """Pi to n places once the task is done; a note before that."""
+    """Pi to n places and their statistics once the task is done; a note before that."""
+    if task["radix"] == HEXADECIMAL:
+        return _hex_area(task)
     n = int(task["n"])
     start = window_ending_at(n)
     try:
         shown = render_digits(service().task_digits(task, start, WINDOW), start, n)
     except TaskNotDone:
-        note = {
-            ERROR: "This task failed, so there are no digits to show.",
-            CANCELLED: "This task was cancelled before it finished.",
-        }.get(task["status"], "π to this place appears here as soon as the task is done.")
-        return html.Div(html.P(note, className="text-muted"), id=ids.PI_DIGITS)
+        return html.Div(html.P(_not_done_note(task), className="text-muted"), id=ids.PI_DIGITS)
     except (DigitsGone, DigitsBeingRepaired) as unavailable:
-        return html.P(str(unavailable), id=ids.PI_DIGITS)
+        return html.P(explain(unavailable), id=ids.PI_DIGITS)
     download = html.A(
-        f"Download all {n:,} places (pi-{n}.txt)", href=f"/api/tasks/{task['id']}/pi.txt", id=ids.DOWNLOAD_LINK
+        translate(N_("Download all {n} places (pi-{file_n}.txt)"), n=n, file_n=str(n)),
+        href=f"/api/tasks/{task['id']}/pi.txt",
+        id=ids.DOWNLOAD_LINK,
     )
-    heading = html.H2(f"π to {n:,} decimal places", className="h5")
+    heading = html.H2(translate(N_("π to {n} decimal places"), n=n), className="h5")
     if n <= WINDOW:
-        return html.Div([heading, shown, html.P(download, className="mt-3")])
+        digits = html.Div([heading, shown, html.P(download, className="mt-3")])
+    else:
+        digits = html.Div(
+            [
+                heading,
+                _window_controls(start, n),
+                html.Div(shown, id=ids.WINDOW_VIEW),
+                html.P(download, className="mt-3"),
+                dcc.Store(id=ids.WINDOW_START, data=start),
+            ]
+        )
+    return html.Div([digits, statistics_section(n)])
+
+
+def _not_done_note(task: Task) -> str:
+    notes = {
+        ERROR: N_("This task failed, so there are no digits to show."),
+        CANCELLED: N_("This task was cancelled before it finished."),
+    }
+    return _(notes.get(task["status"], N_("π to this place appears here as soon as the task is done.")))
+
+
+def _hex_area(task: Task) -> Component:
+    # Bellard's formula gives the digits from place n on, not the ones before it.
+    if not task["hex_digits"]:
+        return html.Div(html.P(_not_done_note(task), className="text-muted"), id=ids.PI_DIGITS)
+    n = int(task["n"])
+    digits = str(task["hex_digits"])
     return html.Div(
         [
-            heading,
-            _window_controls(start, n),
-            html.Div(shown, id=ids.WINDOW_VIEW),
-            html.P(download, className="mt-3"),
-            dcc.Store(id=ids.WINDOW_START, data=start),
-        ]
+            html.H2(
+                translate(N_("The {count} hexadecimal digits of π from place {n}"), count=len(digits), n=n),
+                className="h5",
+            ),
+            html.Div(
+                ["…", html.Mark(digits[0], className="nth-digit"), digits[1:], "…"],
+                id=ids.HEX_DIGITS,
+                className="pi-digits",
+            ),
+            html.P(
+                _(
+                    "Computed with Bellard's BBP-type formula, which gives hexadecimal digits at a place without "
+                    "the digits before it."
+                ),
+                className="text-muted small mt-2",
+            ),
+        ],
+        id=ids.PI_DIGITS,
     )
 
 
 def window_label(start: int, n: int) -> str:
     """Which places the window shows."""
-    return f"places {start:,}–{min(start + WINDOW - 1, n):,} of {n:,}"
+    return translate(N_("places {first}–{last} of {n}"), first=start, last=min(start + WINDOW - 1, n), n=n)
 
 
 def _window_controls(start: int, n: int) -> dbc.Row:
@@ -100,8 +160,8 @@ def _window_controls(start: int, n: int) -> dbc.Row:
             dbc.Col(
                 dbc.ButtonGroup(
                     [
-                        dbc.Button("← earlier", id=ids.WINDOW_PREVIOUS, outline=True, color="secondary", size="sm"),
-                        dbc.Button("later →", id=ids.WINDOW_NEXT, outline=True, color="secondary", size="sm"),
+                        dbc.Button(_("← earlier"), id=ids.WINDOW_PREVIOUS, outline=True, color="secondary", size="sm"),
+                        dbc.Button(_("later →"), id=ids.WINDOW_NEXT, outline=True, color="secondary", size="sm"),
                     ]
                 ),
                 width="auto",
@@ -111,13 +171,18 @@ def _window_controls(start: int, n: int) -> dbc.Row:
                 dbc.InputGroup(
                     [
                         dbc.Input(
-                            id=ids.JUMP_INPUT, type="text", inputmode="numeric", placeholder="go to place", size="sm"
+                            id=ids.JUMP_INPUT,
+                            type="text",
+                            inputmode="numeric",
+                            placeholder=_("go to place"),
+                            size="sm",
                         ),
-                        dbc.Button("Go", id=ids.JUMP_BUTTON, size="sm"),
+                        dbc.Button(_("Go"), id=ids.JUMP_BUTTON, size="sm"),
                     ],
                     size="sm",
                 ),
-                width=3,
+                xs=12,
+                md=3,
             ),
             dbc.Col(html.Span(id=ids.JUMP_MESSAGE, className="small text-danger"), width="auto"),
         ],
@@ -129,8 +194,8 @@ def not_found(message: str) -> html.Div:
     """What an unknown task (or page) shows instead of an error."""
     return html.Div(
         [
-            html.H1("Not found", className="h3"),
+            html.H1(_("Not found"), className="h3"),
             html.P(message, id="not-found-message"),
-            dcc.Link("See all tasks", href="/"),
+            dcc.Link(_("See all tasks"), href="/"),
         ]
     )

@@ -50,6 +50,8 @@ from tasks.local_runner import PARALLEL_FROM_N
 from tasks.local_runner import allowed_silence
 from tasks.local_runner import exit_reason
 from tasks.local_runner import given_up
+from tasks.reasons import STALLED
+from tasks.reasons import reason
 from tasks.shared_digits import PublishedDigitsDamaged
 from tasks.shared_digits import SharedDigits
 from tasks.store import DECIMAL
@@ -153,7 +155,7 @@ def _compute(ctx: WorkerContext, celery: Celery, task_id: int, owner: str, threa
         if not still_ours:  # cancelled, or taken back after this worker was cut off
             child.kill()
         elif task is not None and (stalled := _stalled_for(task, ctx.settings["STALL_SECONDS"])):
-            killed_because = f"killed after {stalled:,.0f} s without a progress report"
+            killed_because = reason(STALLED, seconds=round(stalled))
             log.warning("task %s: no progress report for %.0f s, killing its process", task_id, stalled)
             child.kill()
     exit_code = child.wait()

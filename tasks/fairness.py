@@ -23,6 +23,8 @@ from limits.strategies import MovingWindowRateLimiter
 from redis.exceptions import RedisError
 
 from compute.engine_info import expected_engine
+from compute.messages import N_
+from compute.messages import Explained
 from compute.planning import estimated_hex_seconds
 from compute.planning import estimated_seconds
 from compute.planning import places_to_compute
@@ -42,11 +44,11 @@ class ClientLimits:
     storage_uri: str = "memory://"
 
 
-class OverLimit(Exception):
+class OverLimit(Explained):
     """A client asked for more than a limit allows: answered with 429 and Retry-After."""
 
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
+    def __init__(self, template: str, retry_after: int, **params: object) -> None:
+        super().__init__(template, **params)
         self.retry_after = max(1, retry_after)
 
 
@@ -79,27 +81,37 @@ class Fairness:
         if not admitted:
             reset = window.get_window_stats(self._rate, client).reset_time
             raise OverLimit(
-                f"You have sent {self.limits.submissions_per_minute} submissions in the last minute, the most "
-                "this server takes from one client; try again in a moment.",
+                N_(
+                    "You have sent {count} submissions in the last minute, the most this server takes from one "
+                    "client; try again in a moment."
+                ),
                 math.ceil(reset - time.time()),
+                count=self.limits.submissions_per_minute,
             )
         if answered_at_once:
             return
         active = self._store.active_for_client(client)
         if len(active) >= self.limits.active_tasks:
             raise OverLimit(
-                f"You have {len(active)} tasks queued or running, the most this server keeps for one client; "
-                "wait for one to finish, or cancel one.",
+                N_(
+                    "You have {count} tasks queued or running, the most this server keeps for one client; "
+                    "wait for one to finish, or cancel one."
+                ),
                 30,
+                count=len(active),
             )
         build = expected_engine().build  # once: it looks at files
         work = sum(self.estimate(int(task["n"]), build, task["radix"]) for task in active)
         work += self.estimate(n, build, radix)
         if work > self.limits.queued_seconds:
             raise OverLimit(
-                f"That would give you about {work:,.0f} s of computing in the queue; this server keeps at most "
-                f"{self.limits.queued_seconds:,} s per client. Ask for a smaller n, or wait for your tasks to finish.",
+                N_(
+                    "That would give you about {work} s of computing in the queue; this server keeps at most "
+                    "{most} s per client. Ask for a smaller n, or wait for your tasks to finish."
+                ),
                 60,
+                work=round(work),
+                most=self.limits.queued_seconds,
             )
 
     def estimate(self, n: int, build: str | None = None, radix: int = DECIMAL) -> float:

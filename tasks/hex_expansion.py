@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 
 from compute.digit_store import DigitStore
-from compute.hex_digits import hex_from_decimal
+from compute.hex_conversion import hex_from_decimal
 
 DERIVED_FROM = 10_000_000
 

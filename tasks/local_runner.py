@@ -28,6 +28,13 @@ from compute.digit_store import DigitsDamaged
 from compute.digit_store import DigitStore
 from compute.planning import estimated_peak_bytes
 from compute.planning import places_to_compute
+from tasks.reasons import EXITED
+from tasks.reasons import GIVEN_UP
+from tasks.reasons import KILLED
+from tasks.reasons import NO_WORKER
+from tasks.reasons import OUT_OF_MEMORY
+from tasks.reasons import SERVER_STOPPED
+from tasks.reasons import reason
 from tasks.runner_lock import RunnerLock
 from tasks.store import DECIMAL
 from tasks.store import QUEUED
@@ -237,9 +244,9 @@ class LocalRunner:
             # workers die with it), which is not the task's fault.
             if pid is None:
                 if now - task["updated_at"] > CLAIM_GRACE_SECONDS:
-                    self._recover(task, "no worker was started", counted=False)
+                    self._recover(task, NO_WORKER, counted=False)
             elif not _is_worker_alive(pid, self._worker_module):
-                self._recover(task, "its server stopped", counted=False)
+                self._recover(task, SERVER_STOPPED, counted=False)
 
     def _recover(self, task: Task, why: str, *, counted: bool) -> None:
         if counted and task["attempts"] >= MAX_ATTEMPTS:
@@ -333,20 +340,20 @@ def allowed_silence(task: Task, stall_seconds: float) -> float:
 
 def given_up(task: Task, why: str) -> str:
     """The reason a task fails with once its worker stopped MAX_ATTEMPTS times."""
-    return f"The worker stopped {task['attempts']} times; the last time it was {why}."
+    return reason(GIVEN_UP, attempts=task["attempts"], why=why)
 
 
 def exit_reason(exit_code: int, oom_killed: bool = False) -> str:
     """What a worker's end says, as the end of a sentence: "killed by signal 9 (SIGKILL)"."""
     if exit_code >= 0:
-        return f"exited with code {exit_code} before recording a result"
+        return reason(EXITED, code=exit_code)
     try:
         name = signal.Signals(-exit_code).name
     except ValueError:
         name = "unknown signal"
     if oom_killed:
-        return f"killed by the kernel's out-of-memory killer ({name}): the server ran out of memory"
-    return f"killed by signal {-exit_code} ({name})"
+        return reason(OUT_OF_MEMORY, signal=name)
+    return reason(KILLED, number=-exit_code, signal=name)
 
 
 def _oom_kills() -> int | None:

@@ -9,17 +9,19 @@ Spans come from where the time goes at 10^8 places on the native engine
 
 from __future__ import annotations
 
+from compute.messages import N_
+
 # engine phase -> (name shown, start, end)
 PHASES = {
-    "series": ("summing the series", 0.0, 0.74),
-    "final": ("division and square root", 0.74, 0.84),
-    "computing": ("computing π", 0.0, 0.84),  # python-flint's pi: series and division in one call
-    "converting": ("converting to decimal", 0.84, 0.97),
-    "checking": ("checking (Bellard)", 0.97, 0.985),
+    "series": (N_("summing the series"), 0.0, 0.74),
+    "final": (N_("division and square root"), 0.74, 0.84),
+    "computing": (N_("computing π"), 0.0, 0.84),  # python-flint's pi: series and division in one call
+    "converting": (N_("converting to decimal"), 0.84, 0.97),
+    "checking": (N_("checking (Bellard)"), 0.97, 0.985),
     # A hex task: Bellard's formula at a few places (each evaluation reported).
-    "hex": ("Bellard's formula", 0.0, 0.99),
+    "hex": (N_("Bellard's formula"), 0.0, 0.99),
 }
-SAVING = ("saving digits", 0.985)
+SAVING = (N_("saving digits"), 0.985)
 
 _ENDS = {name: end for name, _, end in PHASES.values()} | {SAVING[0]: 0.99}
 

@@ -18,11 +18,19 @@ from typing import BinaryIO
 
 import flask
 
+from compute.digit_counts import Counts
+from compute.digit_counts import DigitCounts
+from compute.digit_counts import Uniformity
+from compute.digit_counts import growth_points
+from compute.digit_counts import uniformity
+from compute.digit_search import check_query
 from compute.digit_store import DigitsDamaged
 from compute.digit_store import DigitStore
 from compute.engine_info import expected_engine
-from compute.hex_digits import HEX_MAX_N
-from compute.hex_digits import WINDOW as HEX_WINDOW
+from compute.messages import N_
+from compute.messages import Explained
+from compute.validation import HEX_MAX_N
+from compute.validation import HEX_WINDOW
 from compute.validation import parse_n
 from compute.validation import parse_radix
 from tasks.fairness import Fairness
@@ -30,6 +38,8 @@ from tasks.hex_expansion import HexExpansion
 from tasks.phases import phase_end
 from tasks.requester import Requester
 from tasks.runner import Runner
+from tasks.search import DigitSearch
+from tasks.search import SearchResult
 from tasks.store import DECIMAL
 from tasks.store import DONE
 from tasks.store import FINISHED
@@ -49,19 +59,19 @@ EXTENSION = "pi"
 FRESH_SECONDS = 2.0
 
 
-class TaskNotFound(LookupError):
+class TaskNotFound(Explained, LookupError):
     """No task has this id."""
 
 
-class NotYourTask(PermissionError):
+class NotYourTask(Explained, PermissionError):
     """Only the submitter of a task (or an operator) may cancel it."""
 
 
-class TaskFinished(RuntimeError):
+class TaskFinished(Explained, RuntimeError):
     """The task has already finished, so it cannot be cancelled."""
 
 
-class DigitsUnavailable(LookupError):
+class DigitsUnavailable(Explained, LookupError):
     """The task's digits cannot be read."""
 
 
@@ -82,8 +92,10 @@ class DigitsBeingRepaired(DigitsUnavailable):
 
     def __init__(self) -> None:
         super().__init__(
-            "The stored digits are being repaired: a damaged block was found and a task is recomputing it. "
-            "Try again when it is done."
+            N_(
+                "The stored digits are being repaired: a damaged block was found and a task is recomputing it. "
+                "Try again when it is done."
+            )
         )
 
 
@@ -104,8 +116,10 @@ class TaskService:
         max_n: int,
         fairness: Fairness | None = None,
         catch_up: Callable[[], bool] | None = None,
+        search: DigitSearch | None = None,
     ) -> None:
         """:param fairness: the per-client limits; None: no limits (the server's own use, tests).
+        :param search: the search of the stored digits (default: its default index size).
         :param catch_up: scaled out, copies the digits other machines published into ``digits`` now
             (a done task's digits may have been published a moment before this process mirrored them).
         """
@@ -116,6 +130,8 @@ class TaskService:
         self.fairness = fairness
         self.catch_up = catch_up
         self.hex = HexExpansion(digits)
+        self.counts = DigitCounts(digits)
+        self.search = search or DigitSearch(digits)
 
     def submit(self, raw_n: object, requester: Requester | None = None, raw_radix: object = DECIMAL) -> Task:
         """Validate n and add a task; done at once if its digit is already stored.
@@ -159,6 +175,43 @@ class TaskService:
             self.runner.wake()
         return task
 
+    def digit_statistics(self, n: int) -> tuple[list[int], list[Counts]]:
+        """How often each digit occurs in places 1..p, for p = 1, 2, 5, 10, 20, ... and n.
+
+        :raises DigitsUnavailable: if places 1..n are not stored, or being repaired.
+        """
+        if not self.digits.covers(n) and self.catch_up is not None:
+            self.catch_up()
+        if not self.digits.covers(n):
+            raise DigitsGone(
+                N_("Places up to {n} are not stored ({stored} are); submit a task for n."), n=n, stored=len(self.digits)
+            )
+        points = growth_points(n)
+        with self._repairing_damage():
+            return points, self.counts.counts_at(points)
+
+    @staticmethod
+    def uniformity(counts: Counts) -> Uniformity:
+        """The chi-square test of "every digit equally likely" for ``counts``."""
+        return uniformity(counts)
+
+    def search_indexed(self, raw_query: object, limit: int) -> SearchResult:
+        """Where a string of digits occurs among the indexed places (as you type: milliseconds).
+
+        :raises compute.digit_search.BadQuery: with a message for people.
+        """
+        query = check_query(raw_query)
+        with self._repairing_damage():
+            return self.search.indexed(query, limit)
+
+    def search_everywhere(
+        self, raw_query: object, limit: int, on_progress: Callable[[int, int], bool] | None = None
+    ) -> SearchResult | None:
+        """Where a string of digits occurs in every stored place (a scan past the index); None if cancelled."""
+        query = check_query(raw_query)
+        with self._repairing_damage():
+            return self.search.everywhere(query, limit, on_progress)
+
     def read_hex(self, start: int, count: int) -> str:
         """Up to ``count`` hex places from place ``start``, derived from the stored decimal places."""
         with self._repairing_damage():
@@ -174,7 +227,7 @@ class TaskService:
         # Ids are 64-bit in the database: a larger one names no task (and would overflow the query).
         task = self.store.get(task_id) if 1 <= task_id <= LARGEST_ID else None
         if task is None:
-            raise TaskNotFound(f"There is no task {task_id}.")
+            raise TaskNotFound(N_("There is no task {task_id}."), task_id=task_id)
         return task
 
     def cancel(self, task_id: int, requester: Requester | None = None) -> Task:
@@ -185,10 +238,16 @@ class TaskService:
         """
         task = self.get(task_id)  # TaskNotFound first
         if requester is not None and not requester.may_cancel(task["owner"]):
-            raise NotYourTask(f"Only the browser or script that submitted task {task_id} may cancel it.")
+            raise NotYourTask(
+                N_("Only the browser or script that submitted task {task_id} may cancel it."), task_id=task_id
+            )
         if not self.store.cancel(task_id):
             # Read again: the status seen before the UPDATE may be stale.
-            raise TaskFinished(f"Task {task_id} has already finished ({self.get(task_id)['status']}).")
+            raise TaskFinished(
+                N_("Task {task_id} has already finished ({status})."),
+                task_id=task_id,
+                status=self.get(task_id)["status"],
+            )
         self.runner.cancel(task_id)
         return self.get(task_id)
 
@@ -253,7 +312,7 @@ class TaskService:
                 return self.digits.open_text(n), n + 2
             except LookupError:  # the store was cut back since the check
                 self._check_digits_of(task)  # says why
-                raise DigitsGone("These digits are no longer stored on this server; submit n again.") from None
+                raise DigitsGone(N_("These digits are no longer stored on this server; submit n again.")) from None
 
     def repair_digits(self) -> None:
         """Cut the digit store back to its good blocks and queue a task to recompute the rest."""
@@ -293,20 +352,29 @@ class TaskService:
         n = int(task["n"])
         if task["radix"] != DECIMAL:
             raise HexTask(
-                f"Task {task['id']} asked for hexadecimal place {n:,}: its hex digits are in the task's "
-                "hex_digits, and GET /api/pi?radix=16 serves hex places."
+                N_(
+                    "Task {task_id} asked for hexadecimal place {n}: its hex digits are in the task's "
+                    "hex_digits, and GET /api/pi?radix=16 serves hex places."
+                ),
+                task_id=task["id"],
+                n=n,
             )
         if task["status"] != DONE:
-            raise TaskNotDone(f"Task {task['id']} is {task['status']}; its digits are ready when it is done.")
+            raise TaskNotDone(
+                N_("Task {task_id} is {status}; its digits are ready when it is done."),
+                task_id=task["id"],
+                status=task["status"],
+            )
         if not self.digits.covers(n) and self.catch_up is not None:
             self.catch_up()
         if not self.digits.covers(n):
             computing = self.store.computing_or_queued_at_least(n)
             if computing is not None:
                 raise DigitsGone(
-                    f"These digits are being recomputed by task {computing['id']}; they are back when it is done."
+                    N_("These digits are being recomputed by task {task_id}; they are back when it is done."),
+                    task_id=computing["id"],
                 )
-            raise DigitsGone("These digits are no longer stored on this server; submit n again.")
+            raise DigitsGone(N_("These digits are no longer stored on this server; submit n again."))
         return n
 
 

@@ -20,6 +20,12 @@ from compute.planning import places_to_compute
 from compute.processes import die_with_parent
 from tasks.phases import PHASES
 from tasks.phases import SAVING
+from tasks.reasons import CHECK_FAILED
+from tasks.reasons import COMPUTATION_FAILED
+from tasks.reasons import NOT_ENOUGH_MEMORY
+from tasks.reasons import PRECISION_LOST
+from tasks.reasons import WAITING_FOR
+from tasks.reasons import reason
 from tasks.shared_digits import PublishedDigitsDamaged
 from tasks.shared_digits import SharedDigits
 from tasks.store import HEXADECIMAL
@@ -76,10 +82,10 @@ def run_task(
     try:
         computed = pi_digits(places, on_phase, threads=threads)
     except MemoryError:
-        tasks.fail(task_id, f"Not enough memory on the server to compute {places:,} places.")
+        tasks.fail(task_id, reason(NOT_ENOUGH_MEMORY, places=places))
         return
     except CheckFailed as error:
-        tasks.fail(task_id, f"The independent check of the result failed, so nothing was stored: {error}")
+        tasks.fail(task_id, reason(CHECK_FAILED, detail=error))
         return
     tasks.report(task_id, *SAVING, estimate)
     digits.extend(computed)
@@ -103,8 +109,8 @@ def _run_hex_task(tasks: TaskStore, task_id: int, n: int) -> None:
     on_progress(0.0)
     try:
         digits = hex_digits_at(n, on_progress=on_progress)
-    except PrecisionLost as error:
-        tasks.fail(task_id, f"{error}, so no digit was given.")
+    except PrecisionLost:
+        tasks.fail(task_id, reason(PRECISION_LOST, place=n))
         return
     tasks.finish(task_id, digits[0], digits)
 
@@ -123,7 +129,7 @@ def _wait_for_a_covering_computation(tasks: TaskStore, digits: DigitStore, task_
         other = tasks.computing_at_least(n, other_than=task_id)
         if other is None:
             return
-        if not tasks.report(task_id, f"waiting for task {other['id']}", 0.0):
+        if not tasks.report(task_id, reason(WAITING_FOR, task_id=other["id"]), 0.0):
             return  # cancelled meanwhile
         time.sleep(WAIT_POLL_SECONDS)
 
@@ -153,7 +159,7 @@ def run(args: argparse.Namespace, tasks: TaskStore) -> int:
         run_task(tasks, DigitStore(args.digits_dir), args.task_id, args.max_n, args.threads, shared)
     except Exception as error:  # noqa: BLE001 - any failure becomes the task's reason
         traceback.print_exc()
-        tasks.fail(args.task_id, f"The computation failed: {type(error).__name__}: {error}")
+        tasks.fail(args.task_id, reason(COMPUTATION_FAILED, detail=f"{type(error).__name__}: {error}"))
     return 0
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from compute.hex_conversion import hex_from_decimal
 from compute.hex_digits import hex_digits_at
-from compute.hex_digits import hex_from_decimal
 from tests.conftest import service_of
 from tests.conftest import wait_for
 

@@ -1,5 +1,6 @@
 """The layers as the running program sees them: a web process serves every page
-and API answer without loading the engine (FLINT, numpy, the native libraries).
+and API answer without loading the engine (FLINT, the native libraries, Bellard's
+formula). numpy and pandas are fine: the search index and the statistics use them.
 
 The import contracts in pyproject.toml (``make lint``) check the same rule
 statically; this checks what a real request path imports, in a fresh process.
@@ -29,7 +30,7 @@ answers = [
     client.get("/api/tasks/1").status_code,
 ]
 engine = client.get("/api/engine").get_json()
-heavy = ["flint", "numpy", "compute.engine", "compute.native", "compute.native_pi", "compute.bbp"]
+heavy = ["flint", "compute.engine", "compute.native", "compute.native_pi", "compute.bbp", "compute.hex_digits"]
 print(json.dumps({"answers": answers, "engine": engine, "loaded": [name for name in heavy if name in sys.modules]}))
 """
 

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import dash
 import psutil
 import pytest
 import redis
@@ -267,17 +266,17 @@ def test_a_lone_large_task_gets_every_core_and_a_second_one_core_each(cluster: C
     assert threads(first) == os.cpu_count() and threads(second) == 1
 
 
-def test_background_callbacks_use_a_disk_cache_embedded_and_celery_on_the_same_broker_scaled_out(
-    make_app: Callable[..., Any], postgres_url: str, tmp_path: Path
+def test_search_and_statistics_answer_from_digits_another_machine_computed(
+    cluster: Cluster, reference_digits: str
 ) -> None:
-    embedded = make_app()
-    assert isinstance(embedded._background_manager, dash.DiskcacheManager)
-    assert (tmp_path / "data" / "callback-cache").is_dir()
-    scaled = make_app(DATABASE_URL=postgres_url, BROKER_URL=SHARED_BROKER)
-    manager = scaled._background_manager
-    assert isinstance(manager, dash.CeleryManager)
-    assert manager.handle is service_of(scaled).runner.celery  # type: ignore[attr-defined]
-    assert manager.handle.conf.broker_url == manager.handle.conf.result_backend == SHARED_BROKER
+    cluster.start_worker("machine-1", held=False)
+    task_id = cluster.submit(20_000)
+    cluster.wait_status(task_id, DONE)
+    # The web process searches its own mirror of the published digits.
+    found = wait_for(lambda: (r := cluster.client.get("/api/search?q=999999").get_json())["count"] and r)
+    assert found["first"] == 762 and found["searched"] >= 20_000
+    stats = cluster.client.get("/api/stats?n=20000").get_json()
+    assert stats["counts"] == {digit: reference_digits[:20_000].count(digit) for digit in "0123456789"}
 
 
 def test_a_compute_process_that_stops_reporting_is_killed_and_its_task_retried(
