@@ -8,12 +8,13 @@
 # make bench-load  - scaled out under load: 10 clients, 1,000 tasks, 2 web processes, 2 workers (bench/load.py)
 # make bench-table - the task table at a million tasks (bench/table.py)
 # make native    - optional: build the faster native engine (see README)
+# make messages  - after changing a message for people: update the Russian catalogue (then translate the new ones)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PYTEST := $(BIN)/python -m pytest --durations=15
 
-.PHONY: run web worker bench-load bench-table test test-full lint flake bench native test-setup
+.PHONY: messages run web worker bench-load bench-table test test-full lint flake bench native test-setup
 
 run: $(VENV)/installed
 	$(BIN)/python app.py
@@ -45,6 +46,10 @@ lint: $(VENV)/installed-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+messages: $(VENV)/installed-dev
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o i18n/messages.pot .
+	$(BIN)/pybabel update -i i18n/messages.pot -d i18n/locales -D messages --no-location --width 120
 
 bench-load: test-setup
 	$(BIN)/python bench/load.py

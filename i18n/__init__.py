@@ -95,6 +95,8 @@ def number(value: int | float, decimals: int | None = None) -> str:
 def explain(error: Explained) -> str:
     """An error's message in the request's language, its numbers formatted for it."""
     params = {key: number(value) if type(value) is int else value for key, value in error.params.items()}
+    if "status" in params:
+        params["status"] = _(str(params["status"]))  # a task's status: "queued", "done"...
     return _(error.template).format(**params)
 
 
