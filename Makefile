@@ -49,7 +49,7 @@ lint: $(VENV)/installed-dev
 
 messages: $(VENV)/installed-dev
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o i18n/messages.pot .
-	$(BIN)/pybabel update -i i18n/messages.pot -d i18n/locales -D messages --no-location --width 120
+	$(BIN)/pybabel update -i i18n/messages.pot -d i18n/locales -D messages --ignore-obsolete --width 120 --no-fuzzy-matching
 
 bench-load: test-setup
 	$(BIN)/python bench/load.py

@@ -2,11 +2,12 @@
 var dagfuncs = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
 
 // Times are stored in UTC; show them in the reader's own time zone.
-dagfuncs.localTime = function (iso) {
-    return iso ? new Date(iso).toLocaleString(document.documentElement.lang || undefined) : "";
+dagfuncs.localTime = function (params) {
+    var locale = (params.context && params.context.locale) || undefined;
+    return params.value ? new Date(params.value).toLocaleString(locale) : "";
 };
 
-// Numbers as the page's language writes them (1,000 or 1 000); a hex task's place says so.
+// Numbers as the page's language writes them (1,000 or 1 000); a hex task's place carries the base, 1,000₁₆.
 dagfuncs.formatPlace = function (params) {
     if (params.value == null) {
         return "";
@@ -14,7 +15,7 @@ dagfuncs.formatPlace = function (params) {
     var locale = (params.context && params.context.locale) || undefined;
     var text = Number(params.value).toLocaleString(locale);
     if (params.data && params.data.radix === 16) {
-        text += " (" + ((params.context && params.context.hex) || "hex") + ")";
+        text += "₁₆";
     }
     return text;
 };
@@ -24,5 +25,6 @@ dagfuncs.formatSeconds = function (params) {
         return "";
     }
     var locale = (params.context && params.context.locale) || undefined;
-    return params.value.toLocaleString(locale, {minimumFractionDigits: 2, maximumFractionDigits: 2}) + " s";
+    var seconds = params.value.toLocaleString(locale, {minimumFractionDigits: 2, maximumFractionDigits: 2});
+    return ((params.context && params.context.seconds) || "{seconds} s").replace("{seconds}", seconds);
 };

@@ -35,14 +35,14 @@ def columns() -> list[dict[str, Any]]:
     """The grid's columns, headed in the visitor's language. Id, n, digit and status come first:
     on a phone they are what fits, and the digit is the answer."""
     return [
-        {"field": "id", "headerName": _("Task"), "cellRenderer": "TaskLink", "sort": "desc", "width": 78},
+        {"field": "id", "headerName": _("Task"), "cellRenderer": "TaskLink", "sort": "desc", "width": 88},
         {
             "field": "n",
             "headerName": _("n (place)"),
             "valueFormatter": {"function": "formatPlace(params)"},
-            "width": 118,
+            "width": 116,
         },
-        {"field": "digit", "headerName": _("Digit"), "width": 74, "cellClass": "digit-cell", "sortable": False},
+        {"field": "digit", "headerName": _("Digit"), "width": 72, "cellClass": "digit-cell", "sortable": False},
         {
             "field": "status",
             "headerName": _("Status"),
@@ -61,7 +61,7 @@ def columns() -> list[dict[str, Any]]:
                 "buttons": ["reset"],
             },
             "flex": 1,
-            "minWidth": 120,
+            "minWidth": 110,
         },
         {
             "field": "seconds",
@@ -73,7 +73,7 @@ def columns() -> list[dict[str, Any]]:
         {
             "field": "created_at",
             "headerName": _("Submitted"),
-            "valueFormatter": {"function": "localTime(params.value)"},
+            "valueFormatter": {"function": "localTime(params)"},
             "width": 200,
         },
         {
@@ -121,7 +121,7 @@ def task_grid() -> dag.AgGrid:
             # The cell renderers' own words, and how this language writes numbers.
             "context": {
                 "cancel": _("Cancel"),
-                "hex": _("hex"),
+                "seconds": _("{seconds} s"),
                 "starting": phase_label(None),
                 "locale": i18n.language(),
             },

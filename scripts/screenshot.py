@@ -1,4 +1,5 @@
-"""Take docs/screenshot.png: the main page with tasks in every state, in headless Chromium.
+"""Take the README's screenshots in headless Chromium: the main page with tasks in every state
+(docs/screenshot.png, and in Russian), a task page with its charts, the search page, and a phone.
 
 .venv/bin/python scripts/screenshot.py
 """
@@ -27,6 +28,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         app = create_app({"DATA_DIR": folder, "START_RUNNER": False}, environ={})
         store = app.server.extensions["pi"].store
+        app.server.extensions["pi"].digits.extend(reference)
         for n in (6, 762, 1_000, 31_415, 100_000, 1_000_000):
             store.create(n, digit=reference[n - 1])
         failed = store.create(400_000_000)
@@ -38,6 +40,7 @@ def main() -> int:
         store.claim_next()
         store.report(running["id"], "summing the series", 0.42, places=100_000_000)
         store.create(50_000_000)
+        store.create(1_000_000, radix=16, digit="2", hex_digits="26C65E52CB4593")
         store.create(7)
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
@@ -48,17 +51,29 @@ def main() -> int:
         for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--window-size=1280,860"):
             options.add_argument(flag)
         driver = webdriver.Chrome(options=options)
+        base = f"http://127.0.0.1:{port}"
+        rows = "#tasks-grid .ag-row[row-id]"
         try:
-            driver.get(f"http://127.0.0.1:{port}/")
-            while len(driver.find_elements(By.CSS_SELECTOR, "#tasks-grid .ag-row[row-id]")) < 11:
-                time.sleep(0.05)
-            time.sleep(1)
-            driver.save_screenshot(str(ROOT / "docs" / "screenshot.png"))
+            shoot(driver, f"{base}/?lang=en", "screenshot.png", rows, (1280, 860))
+            shoot(driver, f"{base}/search?q=999999", "search.png", ".search-positions", (1280, 700))
+            shoot(driver, f"{base}/task/6", "task.png", "#digit-convergence .main-svg", (1280, 1900))
+            shoot(driver, f"{base}/?lang=ru", "screenshot-ru.png", rows, (1280, 860))
+            shoot(driver, f"{base}/?lang=en", "phone.png", rows, (390, 844))
         finally:
             driver.quit()
             server.close()
             app.server.extensions["pi"].runner.stop()
     return 0
+
+
+def shoot(driver: webdriver.Chrome, url: str, name: str, ready: str, size: tuple[int, int]) -> None:
+    """Open ``url`` at ``size``, wait for ``ready`` to show, and save docs/``name``."""
+    driver.set_window_size(*size)
+    driver.get(url)
+    while not driver.find_elements(By.CSS_SELECTOR, ready):
+        time.sleep(0.05)
+    time.sleep(1.5)
+    driver.save_screenshot(str(ROOT / "docs" / name))
 
 
 if __name__ == "__main__":
