@@ -45,6 +45,9 @@ def _answering_bad_payloads(view: Callable[..., Any]) -> Callable[..., Any]:
     def guarded(*args: Any, **kwargs: Any) -> Any:
         try:
             return view(*args, **kwargs)
+        except dash.exceptions.PreventUpdate:
+            # Not a bad payload: Dash's own answer (204), e.g. polling a background job that was cancelled.
+            raise
         except PAYLOAD_ERRORS as error:
             log.warning("callback request refused (%s: %s)", type(error).__name__, error)
             return flask.jsonify(error="This is not a callback request this page can answer."), 400

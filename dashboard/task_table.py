@@ -35,14 +35,16 @@ def columns() -> list[dict[str, Any]]:
     """The grid's columns, headed in the visitor's language. Id, n, digit and status come first:
     on a phone they are what fits, and the digit is the answer."""
     return [
-        {"field": "id", "headerName": _("Task"), "cellRenderer": "TaskLink", "sort": "desc", "width": 88},
+        {"field": "id", "headerName": _("Task"), "cellRenderer": "TaskLink", "sort": "desc", "width": 80},
         {
             "field": "n",
             "headerName": _("n (place)"),
             "valueFormatter": {"function": "formatPlace(params)"},
-            "width": 116,
+            # n and status share what the fixed columns leave; on a phone, their least fits.
+            "flex": 1,
+            "minWidth": 100,
         },
-        {"field": "digit", "headerName": _("Digit"), "width": 72, "cellClass": "digit-cell", "sortable": False},
+        {"field": "digit", "headerName": _("Digit"), "width": 66, "cellClass": "digit-cell", "sortable": False},
         {
             "field": "status",
             "headerName": _("Status"),
@@ -60,8 +62,8 @@ def columns() -> list[dict[str, Any]]:
                 "maxNumConditions": 1,
                 "buttons": ["reset"],
             },
-            "flex": 1,
-            "minWidth": 110,
+            "flex": 2,
+            "minWidth": 104,
         },
         {
             "field": "seconds",
