@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,12 @@ def test_brws010_search_as_you_type_then_count_everywhere(
     assert dash_duo.get_logs() == []
 
 
+def counting(browser: Any) -> bool:
+    """Whether the page shows a count under way: its progress bar, and Cancel pressable."""
+    shown = "d-none" not in browser.find_element(f"#{ids.SEARCH_PROGRESS}").get_attribute("class")
+    return shown and bool(browser.find_element(f"#{ids.SEARCH_CANCEL}").is_enabled())
+
+
 def test_brws011_two_visitors_count_at_once_and_one_cancels(
     dash_duo: Any, second_browser: Browser, make_app: Any, reference_digits: str
 ) -> None:
@@ -113,8 +120,7 @@ def test_brws011_two_visitors_count_at_once_and_one_cancels(
         browser.wait_for_contains_text(f"#{ids.SEARCH_RESULTS}", "first occurs at place 1.", timeout=10)
         browser.find_element(f"#{ids.SEARCH_BUTTON}").click()
     for browser in (dash_duo, second_browser):
-        wait_for(lambda b=browser: b.find_element(f"#{ids.SEARCH_CANCEL}").is_enabled(), timeout=10)
-        wait_for(lambda b=browser: "d-none" not in b.find_element(f"#{ids.SEARCH_PROGRESS}").get_attribute("class"))
+        wait_for(partial(counting, browser), timeout=10)
     dash_duo.find_element(f"#{ids.SEARCH_CANCEL}").click()
     wait_for(lambda: dash_duo.find_element(f"#{ids.SEARCH_BUTTON}").is_enabled(), timeout=10)
     assert "d-none" in dash_duo.find_element(f"#{ids.SEARCH_PROGRESS}").get_attribute("class")
@@ -169,7 +175,7 @@ def _untranslated_pieces() -> list[str]:
         if not message.id:
             continue
         english = message.id if isinstance(message.id, str) else message.id[1]
-        russian = message.string if isinstance(message.string, str) else message.string[0]
+        russian = message.string if isinstance(message.string, str) else (message.string or [""])[0]
         if english == russian:
             continue
         for piece in re.split(r"\{\w+(?:![rs])?\}", english):
