@@ -1,15 +1,16 @@
 """The statistics of a task's places 1..n: how often each digit occurs, and how the shares settle.
 
 The counts come from the digit store's kept block counts (compute/digit_counts.py),
-so the charts cost milliseconds even at n = 10^9; pandas shapes them for Plotly.
+so the charts cost milliseconds even at n = 10^9; pandas shapes them for Plotly (dcc.Graph).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
-import plotly.express as px
-import plotly.graph_objects as go
 from dash import dcc
 from dash import html
 from dash.development.base_component import Component
@@ -23,6 +24,9 @@ from tasks.service import DigitsUnavailable
 from tasks.service import current as service
 
 DIGITS = [str(digit) for digit in range(10)]
+Figure = dict[str, Any]
+_LAYOUT = {"margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "font": {"family": "system-ui, sans-serif"}}
+_AXIS = {"automargin": True, "gridcolor": "#e9ecef"}
 # Charts without Plotly's tool bar: its tooltips are in English only, and the charts need no tools.
 _GRAPH_CONFIG: dcc.Graph.Config = {"displayModeBar": False, "responsive": True}
 
@@ -58,33 +62,64 @@ def statistics_section(n: int) -> Component:
     )
 
 
-def _frequency_chart(frequencies: pd.DataFrame, n: int) -> go.Figure:
-    figure = px.bar(
-        frequencies,
-        x="digit",
-        y="count",
-        labels={"digit": _("digit"), "count": _("occurrences")},
-        color_discrete_sequence=["#0d6efd"],
-    )
-    figure.add_hline(y=n / 10, line_dash="dash", line_color="#dc3545", annotation_text=_("expected: n / 10"))
-    figure.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=300, xaxis={"type": "category"})
-    return figure
+def _frequency_chart(frequencies: pd.DataFrame, n: int) -> Figure:
+    # Plotly's figure as plain data: plotly.express builds the same in 100 ms, this in well under one.
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "x": frequencies["digit"].tolist(),
+                "y": frequencies["count"].tolist(),
+                "marker": {"color": "#0d6efd"},
+                        "hovertemplate": "%{x}: %{y:,}<extra></extra>",
+            }
+        ],
+        "layout": {
+            **_LAYOUT,
+            "height": 300,
+            "xaxis": {**_AXIS, "type": "category", "title": {"text": _("digit")}},
+            "yaxis": {**_AXIS, "title": {"text": _("occurrences")}, "tickformat": "~s"},
+            "shapes": [_horizontal_line(n / 10, "#dc3545", "dash")],
+            "annotations": [
+                {
+                    "text": _("expected: n / 10"),
+                    "x": 1,
+                    "xref": "paper",
+                    "xanchor": "right",
+                    "y": n / 10,
+                    "yanchor": "bottom",
+                    "showarrow": False,
+                }
+            ],
+        },
+    }
 
 
-def _convergence_chart(points: list[int], counts: list[np.typing.NDArray[np.int64]]) -> go.Figure:
-    shares = pd.DataFrame(np.vstack(counts) / np.array(points)[:, None], columns=DIGITS)
-    shares["places"] = points
-    long = shares.melt(id_vars="places", var_name="digit", value_name="share")
-    figure = px.line(
-        long,
-        x="places",
-        y="share",
-        color="digit",
-        log_x=True,
-        labels={"places": _("places (log scale)"), "share": _("share"), "digit": _("digit")},
-    )
-    figure.add_hline(y=0.1, line_dash="dot", line_color="#6c757d")
-    figure.update_layout(
-        margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=340, yaxis={"tickformat": ".0%", "range": [0, 0.3]}
-    )
-    return figure
+def _convergence_chart(points: list[int], counts: list[npt.NDArray[np.int64]]) -> Figure:
+    shares = pd.DataFrame(np.vstack(counts) / np.array(points)[:, None], columns=DIGITS, index=points)
+    return {
+        "data": [
+            {"type": "scatter", "mode": "lines", "name": digit, "x": points, "y": shares[digit].round(6).tolist()}
+            for digit in DIGITS
+        ],
+        "layout": {
+            **_LAYOUT,
+            "height": 340,
+            "xaxis": {**_AXIS, "type": "log", "title": {"text": _("places (log scale)")}},
+            "yaxis": {**_AXIS, "title": {"text": _("share")}, "tickformat": ".0%", "range": [0, 0.3]},
+            "legend": {"title": {"text": _("digit")}},
+            "shapes": [_horizontal_line(0.1, "#6c757d", "dot")],
+        },
+    }
+
+
+def _horizontal_line(y: float, colour: str, dash: str) -> dict[str, object]:
+    return {
+        "type": "line",
+        "xref": "paper",
+        "x0": 0,
+        "x1": 1,
+        "y0": y,
+        "y1": y,
+        "line": {"color": colour, "dash": dash},
+    }
