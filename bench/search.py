@@ -72,10 +72,12 @@ def callback_payload(query: str) -> dict[str, Any]:
     }
 
 
+def p95(seconds: list[float]) -> float:
+    return sorted(seconds)[int(0.95 * (len(seconds) - 1))]
+
+
 def percentiles(seconds: list[float]) -> str:
-    ordered = sorted(seconds)
-    p95 = ordered[int(0.95 * (len(ordered) - 1))]
-    return f"{statistics.median(ordered) * 1000:8.2f} {p95 * 1000:8.2f} {ordered[-1] * 1000:8.2f}"
+    return f"{statistics.median(seconds) * 1000:8.2f} {p95(seconds) * 1000:8.2f} {max(seconds) * 1000:8.2f}"
 
 
 def main() -> int:
@@ -120,9 +122,7 @@ def main() -> int:
     print(f"{'':44} {'median':>8} {'p95':>8} {'max':>8}  (ms)")
     print(f"{'this app: the callback, request to response':44} {percentiles(page)}")
     print(f"{'peer: bytes.find from place 1 (20 places)':44} {percentiles(peer)}")
-    print(
-        f"p95 ratio, peer / this app: {sorted(peer)[int(0.95 * (len(peer) - 1))] / sorted(page)[int(0.95 * (len(page) - 1))]:.0f}x"
-    )
+    print(f"p95 ratio, peer / this app: {p95(peer) / p95(page):.0f}x")
 
     stored = len(store)
     if stored > indexed:

@@ -71,7 +71,7 @@ def _frequency_chart(frequencies: pd.DataFrame, n: int) -> Figure:
                 "x": frequencies["digit"].tolist(),
                 "y": frequencies["count"].tolist(),
                 "marker": {"color": "#0d6efd"},
-                        "hovertemplate": "%{x}: %{y:,}<extra></extra>",
+                "hovertemplate": "%{x}: %{y:,}<extra></extra>",
             }
         ],
         "layout": {
