@@ -21,6 +21,7 @@ import dash
 import psutil
 import pytest
 import sqlalchemy as sa
+from dash.testing.browser import Browser
 
 from app import create_app
 from tasks import schema
@@ -225,3 +226,15 @@ def is_gone(process: psutil.Process) -> bool:
         return not process.is_running() or process.status() == psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return True
+
+
+@pytest.fixture
+def second_browser(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Browser]:
+    """Another Chromium with its own profile: a second person at another desk."""
+    with Browser(
+        browser=request.config.getoption("webdriver"),
+        headless=request.config.getoption("headless"),
+        options=request.config.hook.pytest_setup_options(),
+        download_path=str(tmp_path / "second-browser-downloads"),
+    ) as browser:
+        yield browser

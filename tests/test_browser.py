@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import partial
-from pathlib import Path
 from typing import Any
 
-import pytest
 from dash.testing.browser import Browser
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -82,18 +79,6 @@ def test_brws003_bad_input_and_unknown_addresses_get_a_message(dash_duo: Any, ap
         dash_duo.wait_for_page(dash_duo.server_url + address)
         dash_duo.wait_for_contains_text("#not-found-message", "no", timeout=10)
     assert dash_duo.get_logs() == []
-
-
-@pytest.fixture
-def second_browser(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Browser]:
-    """Another Chromium with its own profile: a second person at another desk."""
-    with Browser(
-        browser=request.config.getoption("webdriver"),
-        headless=request.config.getoption("headless"),
-        options=request.config.hook.pytest_setup_options(),
-        download_path=str(tmp_path / "second-browser-downloads"),
-    ) as browser:
-        yield browser
 
 
 def test_brws004_two_browsers_see_one_live_table_and_only_the_submitter_may_cancel(

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterator
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,18 +42,6 @@ def stored_app(make_app: Any, reference_digits: str) -> Any:
     app = make_app(SEARCH_INDEX_PLACES=INDEXED)
     service_of(app).digits.extend(reference_digits)
     return app
-
-
-@pytest.fixture
-def second_browser(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Browser]:
-    """Another Chromium with its own profile: a second visitor."""
-    with Browser(
-        browser=request.config.getoption("webdriver"),
-        headless=request.config.getoption("headless"),
-        options=request.config.hook.pytest_setup_options(),
-        download_path=str(tmp_path / "second-browser-downloads"),
-    ) as browser:
-        yield browser
 
 
 def test_brws010_search_as_you_type_then_count_everywhere(
