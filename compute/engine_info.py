@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from compute.messages import N_
+from compute.messages import english
+
 NATIVE = Path(__file__).resolve().parent.parent / "native"
 NATIVE_PYTHON = NATIVE / "python"
 C_PATH_LIBRARY = NATIVE / "lib" / "libpinative.so"
@@ -50,12 +53,24 @@ def native_built() -> bool:
     return (NATIVE_PYTHON / "flint").is_dir()
 
 
+NATIVE_C_PATH = N_("native Chudnovsky in C (pi_native.c) on FLINT {flint}")
+NATIVE_PYTHON_FLINT = N_("native python-flint {python_flint} on FLINT {flint}")
+PORTABLE = N_("portable python-flint {python_flint} (the wheel's generic FLINT)")
+
+
 def engine_name(build: str, c_path: bool) -> str:
-    """The engine's name as the footer and the API show it."""
+    """The engine's name as the API shows it (in English)."""
+    template, params = engine_name_parts(build, c_path)
+    return english(template, params)
+
+
+def engine_name_parts(build: str, c_path: bool) -> tuple[str, dict[str, object]]:
+    """The engine's name as a message template and its fields, for the pages to translate."""
     if build == "native":
-        route = "Chudnovsky in C (pi_native.c)" if c_path else f"python-flint {_python_flint_version()}"
-        return f"native {route} on FLINT {_native_flint_version()}"
-    return f"portable python-flint {_python_flint_version()} (the wheel's generic FLINT)"
+        if c_path:
+            return NATIVE_C_PATH, {"flint": _native_flint_version()}
+        return NATIVE_PYTHON_FLINT, {"python_flint": _python_flint_version(), "flint": _native_flint_version()}
+    return PORTABLE, {"python_flint": _python_flint_version()}
 
 
 def expected_engine() -> EngineInfo:

@@ -7,9 +7,11 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 import i18n
+from compute.engine_info import engine_name_parts
+from compute.engine_info import expected_engine
 from dashboard import ids
 from i18n import _
-from tasks.service import current as service
+from i18n import translate
 
 
 def shell_layout() -> html.Div:
@@ -33,7 +35,7 @@ def shell_layout() -> html.Div:
             html.Footer(
                 dbc.Container(
                     [
-                        html.Span(_("Engine: {name}").format(name=service().engine()["name"]), id="engine-name"),
+                        html.Span(_("Engine: {name}").format(name=_engine_name()), id="engine-name"),
                         " · ",
                         _("every result proven by ball arithmetic and spot-checked by Bellard's BBP-type formula."),
                     ]
@@ -42,6 +44,13 @@ def shell_layout() -> html.Div:
             ),
         ]
     )
+
+
+def _engine_name() -> str:
+    # The name the API gives (service().engine()), as a template this page can translate.
+    engine = expected_engine()
+    template, params = engine_name_parts(engine.build, engine.c_path)
+    return translate(template, **params)
 
 
 def _language_switch() -> html.Div:
