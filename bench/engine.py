@@ -31,10 +31,23 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 PEER = "flint-arb"
+
+
+# Where a project engine's process writes the phase it is in, for the parent to sample its memory by.
+PHASE_FILE = os.environ.get("PI_BENCH_PHASE_FILE")
+
+
+def enter_phase(phase: str, _done: float = 0.0) -> None:
+    if PHASE_FILE is None:
+        return
+    with open(PHASE_FILE, "w") as file:
+        file.write(phase)
 
 
 def project(places: int, threads: int = 1) -> str:
@@ -42,7 +55,8 @@ def project(places: int, threads: int = 1) -> str:
     from compute.digit_store import DigitStore
     from compute.engine import pi_digits
 
-    digits = pi_digits(places, threads=threads)
+    digits = pi_digits(places, enter_phase, threads=threads)
+    enter_phase("saving")
     with tempfile.TemporaryDirectory() as folder:
         DigitStore(folder).extend(digits)
     return digits
@@ -104,16 +118,53 @@ def run_one(engine: str, places: int) -> None:
     print(f"{seconds} {hashlib.sha256(digits.encode()).hexdigest()}")
 
 
+PHASE_PEAKS: dict[tuple[str, int], dict[str, int]] = {}
+
+
 def measure(engine: str, places: int) -> tuple[float, float, str]:
-    """Seconds, peak MiB and digest of one engine at one size, in a fresh process."""
-    command = [sys.executable, __file__, "--one", engine, str(places)]
-    environment = {**os.environ, "PI_ENGINE": ENGINES[engine][1]}
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=environment)
-    _, status, usage = os.wait4(child.pid, 0)
+    """Seconds, peak MiB and digest of one engine at one size, in a fresh process.
+
+    Meanwhile samples the resident memory of the process and its children (the
+    Bellard helper) every 20 ms, by the phase the process says it is in: from
+    outside, since FLINT's long calls hold the process's interpreter.
+    """
+    with tempfile.NamedTemporaryFile("w+", suffix=".phase") as phase_file:
+        command = [sys.executable, __file__, "--one", engine, str(places)]
+        environment = {**os.environ, "PI_ENGINE": ENGINES[engine][1], "PI_BENCH_PHASE_FILE": phase_file.name}
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=environment)
+        peaks: dict[str, int] = {}
+        process = psutil.Process(child.pid)
+        while True:
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                break
+            try:
+                resident = sum(member.memory_info().rss for member in [process, *process.children(recursive=True)])
+            except psutil.Error:
+                continue  # a child that ended between two looks
+            phase = Path(phase_file.name).read_text() or "starting"
+            peaks[phase] = max(peaks.get(phase, 0), resident)
+            time.sleep(0.02)
     output = child.stdout.read().split() if child.stdout else []
     if status != 0 or len(output) != 2:
         return float("nan"), float("nan"), "failed"
+    if engine.startswith("project"):
+        PHASE_PEAKS[(engine, places)] = peaks
     return float(output[0]), usage.ru_maxrss / 1024, output[1]
+
+
+def phase_table(sizes: list[int], engines: list[str]) -> None:
+    """Peak memory of the process and its children in each phase of a task (sampled every 20 ms)."""
+    order = ["starting", "series", "computing", "final", "converting", "checking", "saving"]
+    rows = [(engine, size) for size in sizes for engine in engines if (engine, size) in PHASE_PEAKS]
+    if not rows:
+        return
+    print("\npeak MiB per phase (the process and its Bellard helper, sampled every 20 ms)")
+    print(f"{'engine':<15} {'n':>12} " + " ".join(f"{phase:>10}" for phase in order))
+    for engine, size in rows:
+        peaks = PHASE_PEAKS[(engine, size)]
+        cells = [f"{peaks[phase] / 2**20:>10.0f}" if phase in peaks else f"{'':>10}" for phase in order]
+        print(f"{engine:<15} {size:>12,} " + " ".join(cells))
 
 
 def engine_table(sizes: list[int], engines: list[str], repeat: int = 1) -> None:
@@ -182,6 +233,7 @@ def main() -> None:
     if PEER not in engines:
         engines.append(PEER)
     engine_table(sizes, engines, max(1, args.repeat))
+    phase_table(sizes, engines)
     lookup_table()
 
 
