@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 PEER = "flint-arb"
+PEER_UP_TO = 10**8
 
 
 # Where a project engine's process writes the phase it is in, for the parent to sample its memory by.
@@ -46,8 +47,11 @@ PHASE_FILE = os.environ.get("PI_BENCH_PHASE_FILE")
 def enter_phase(phase: str, _done: float = 0.0) -> None:
     if PHASE_FILE is None:
         return
-    with open(PHASE_FILE, "w") as file:
+    # Written aside and renamed into place: the sampler never reads a half-written name.
+    draft = f"{PHASE_FILE}.draft"
+    with open(draft, "w") as file:
         file.write(phase)
+    os.replace(draft, PHASE_FILE)
 
 
 def project(places: int, threads: int = 1) -> str:
@@ -133,6 +137,7 @@ def measure(engine: str, places: int) -> tuple[float, float, str]:
         environment = {**os.environ, "PI_ENGINE": ENGINES[engine][1], "PI_BENCH_PHASE_FILE": phase_file.name}
         child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=environment)
         peaks: dict[str, int] = {}
+        phase = "starting"
         process = psutil.Process(child.pid)
         while True:
             pid, status, usage = os.wait4(child.pid, os.WNOHANG)
@@ -142,7 +147,7 @@ def measure(engine: str, places: int) -> tuple[float, float, str]:
                 resident = sum(member.memory_info().rss for member in [process, *process.children(recursive=True)])
             except psutil.Error:
                 continue  # a child that ended between two looks
-            phase = Path(phase_file.name).read_text() or "starting"
+            phase = Path(phase_file.name).read_text() or phase
             peaks[phase] = max(peaks.get(phase, 0), resident)
             time.sleep(0.02)
     output = child.stdout.read().split() if child.stdout else []
@@ -173,9 +178,11 @@ def engine_table(sizes: list[int], engines: list[str], repeat: int = 1) -> None:
     for places in sizes:
         # Rounds of every engine in turn, so a slow spell on a shared machine
         # hits all of them alike; each engine's median round is reported.
-        rounds = [{engine: measure(engine, places) for engine in engines} for _ in range(repeat)]
-        results = {engine: _median_round([one[engine] for one in rounds]) for engine in engines}
-        peer_seconds = results[PEER][0]
+        # Past PEER_UP_TO the peer would take half an hour and as much memory: it is left out.
+        running = [engine for engine in engines if engine != PEER or places <= PEER_UP_TO]
+        rounds = [{engine: measure(engine, places) for engine in running} for _ in range(repeat)]
+        results = {engine: _median_round([one[engine] for one in rounds]) for engine in running}
+        peer_seconds = results[PEER][0] if PEER in results else float("nan")
         digests = {digest for _, _, digest in results.values() if digest != "failed"}
         for engine, (seconds, peak, digest) in results.items():
             agree = "agree" if len(digests) == 1 and digest != "failed" else digest[:12]
