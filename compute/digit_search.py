@@ -222,12 +222,13 @@ def scan(
     last: int,
     chunk: int,
     on_progress: Callable[[int], bool] | None = None,
+    limit: int = 100,
 ) -> tuple[int, list[int]]:
     """Count ``pattern`` in places ``first``..``last`` read in chunks (each overlapping the next by len - 1).
 
     :param read: reads ``count`` places from a place (verified by the digit store).
     :param on_progress: told the last place scanned after each chunk; returning False stops the scan.
-    :returns: how many occurrences, and where the first 100 start.
+    :returns: how many occurrences, and where the first ``limit`` start.
     """
     needle = pattern.encode("ascii")
     total, positions = 0, list[int]()
@@ -237,8 +238,8 @@ def scan(
         text = read(start, end - start + 1 + len(needle) - 1)[: last - start + 1].encode("ascii")
         # Occurrences starting in start..end only, so none is counted twice.
         window = text[: end - start + len(needle)]
-        if len(positions) < 100:
-            positions += [start + offset for offset in occurrences(window, needle, 100 - len(positions))]
+        if len(positions) < limit:
+            positions += [start + offset for offset in occurrences(window, needle, limit - len(positions))]
         total += count_only(window, needle)
         start = end + 1
         if on_progress is not None and not on_progress(end):

@@ -85,7 +85,8 @@ class DigitSearch:
 
         # The scan starts where a match could begin past the indexed ones: len - 1 places before the end.
         start = max(1, first.searched - len(query) + 2)
-        count, positions = scan(self.digits.read, query, start, stored, self.scan_chunk, progress)
+        wanted = max(0, limit - len(first.positions))
+        count, positions = scan(self.digits.read, query, start, stored, self.scan_chunk, progress, wanted)
         if cancelled:
             return None
         return SearchResult(
