@@ -31,6 +31,14 @@ from tasks.store import DECIMAL
 from tasks.store import HEXADECIMAL
 from tasks.store import RUNNING
 
+# (answered at once, a hex place) -> what the page says
+_SUBMITTED = {
+    (True, False): N_("Place {n} is {digit} (already known, task {task_id})."),
+    (True, True): N_("Hex place {n} is {digit} (already known, task {task_id})."),
+    (False, False): N_("Task {task_id} queued: the digit at place {n}."),
+    (False, True): N_("Task {task_id} queued: the hex digit at place {n}."),
+}
+
 
 def submit(_clicks: int | None, _enter: int | None, raw_n: str | None, radix: object) -> tuple[Any, ...]:
     """Add a task for what was typed, or say why not; nothing is stored on bad input."""
@@ -40,15 +48,8 @@ def submit(_clicks: int | None, _enter: int | None, raw_n: str | None, radix: ob
         return explain(error), "form-text text-danger", True, dash.no_update
     except OverLimit as error:
         return explain(error), "form-text text-warning", False, dash.no_update
-    hexadecimal = task["radix"] == HEXADECIMAL
-    if task["status"] == "done":
-        template = N_("Hex place {n} is {digit} (already known, task {task_id}).") if hexadecimal else None
-        template = template or N_("Place {n} is {digit} (already known, task {task_id}).")
-        message = translate(template, n=task["n"], digit=task["digit"], task_id=task["id"])
-    else:
-        template = N_("Task {task_id} queued: the hex digit at place {n}.") if hexadecimal else None
-        template = template or N_("Task {task_id} queued: the digit at place {n}.")
-        message = translate(template, task_id=task["id"], n=task["n"])
+    template = _SUBMITTED[(task["status"] == "done", task["radix"] == HEXADECIMAL)]
+    message = translate(template, n=task["n"], digit=task["digit"], task_id=task["id"])
     return message, "form-text text-success", False, task["id"]
 
 

@@ -94,16 +94,15 @@ def number(value: int | float, decimals: int | None = None) -> str:
 
 def explain(error: Explained) -> str:
     """An error's message in the request's language, its numbers formatted for it."""
-    params = {key: number(value) if type(value) is int else value for key, value in error.params.items()}
+    params = dict(error.params)
     if "status" in params:
         params["status"] = _(str(params["status"]))  # a task's status: "queued", "done"...
-    return _(error.template).format(**params)
+    return fill(_(error.template), **params)
 
 
 def translate(template: str, **params: object) -> str:
     """A message with parameters in the request's language (numbers formatted for it)."""
-    shown = {key: number(value) if type(value) is int else value for key, value in params.items()}
-    return _(template).format(**shown)
+    return fill(_(template), **params)
 
 
 def fill(text: str, **params: object) -> str:

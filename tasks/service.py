@@ -43,7 +43,6 @@ from tasks.search import SearchResult
 from tasks.store import DECIMAL
 from tasks.store import DONE
 from tasks.store import FINISHED
-from tasks.store import HEXADECIMAL
 from tasks.store import RUNNING
 from tasks.store import Task
 from tasks.store import TaskStore
@@ -142,47 +141,47 @@ class TaskService:
         :raises tasks.fairness.OverLimit: if the requester's client is over a limit.
         """
         radix = parse_radix(raw_radix)
-        if radix != DECIMAL:
-            return self._submit_hex(parse_n(raw_n, HEX_MAX_N), requester)
-        n = parse_n(raw_n, self.max_n)
-        try:
-            if not self.digits.covers(n) and self.catch_up is not None:
-                self.catch_up()  # another machine may have published it a moment ago
-            known = self.digits.digit(n)
-        except DigitsDamaged:
-            self.repair_digits()
-            known = None  # the task computes it
+        if radix == DECIMAL:
+            n = parse_n(raw_n, self.max_n)
+            digit, hex_digits = self._known_decimal(n), None
+        else:
+            n = parse_n(raw_n, HEX_MAX_N)
+            hex_digits = self._known_hex(n)
+            digit = hex_digits[0] if hex_digits else None
         if requester is not None and self.fairness is not None:
-            self.fairness.admit(requester.client, n, answered_at_once=known is not None)
+            self.fairness.admit(requester.client, n, answered_at_once=digit is not None, radix=radix)
         owner, client = (requester.owner, requester.client) if requester else (None, None)
-        task = self.store.create(n, digit=known, owner=owner, client=client)
+        task = self.store.create(n, radix=radix, digit=digit, hex_digits=hex_digits, owner=owner, client=client)
         if task["status"] not in FINISHED:
             self.runner.wake()
         return task
 
-    def _submit_hex(self, n: int, requester: Requester | None) -> Task:
+    def _known_decimal(self, n: int) -> str | None:
+        """Decimal place n if it is stored (None: a task computes it)."""
+        try:
+            return self.digits.digit(n) if self._covers(n) else None
+        except DigitsDamaged:
+            self.repair_digits()
+            return None  # the task computes it
+
+    def _covers(self, n: int) -> bool:
+        """Whether places 1..n are stored here, scaled out after mirroring what other machines published."""
+        if not self.digits.covers(n) and self.catch_up is not None:
+            self.catch_up()  # another machine may have published them a moment ago
+        return self.digits.covers(n)
+
+    def _known_hex(self, n: int) -> str | None:
+        """The HEX_WINDOW hex digits from place n if the stored decimals give them (None: Bellard's formula)."""
         with self._repairing_damage():
             known = self.hex.read(n, HEX_WINDOW)
-        if len(known) < HEX_WINDOW:
-            known = ""  # the task computes them by Bellard's formula
-        if requester is not None and self.fairness is not None:
-            self.fairness.admit(requester.client, n, answered_at_once=bool(known), radix=HEXADECIMAL)
-        owner, client = (requester.owner, requester.client) if requester else (None, None)
-        task = self.store.create(
-            n, radix=HEXADECIMAL, digit=known[:1] or None, hex_digits=known or None, owner=owner, client=client
-        )
-        if task["status"] not in FINISHED:
-            self.runner.wake()
-        return task
+        return known if len(known) == HEX_WINDOW else None
 
     def digit_statistics(self, n: int) -> tuple[list[int], list[Counts]]:
         """How often each digit occurs in places 1..p, for p = 1, 2, 5, 10, 20, ... and n.
 
         :raises DigitsUnavailable: if places 1..n are not stored, or being repaired.
         """
-        if not self.digits.covers(n) and self.catch_up is not None:
-            self.catch_up()
-        if not self.digits.covers(n):
+        if not self._covers(n):
             raise DigitsGone(
                 N_("Places up to {n} are not stored ({stored} are); submit a task for n."), n=n, stored=len(self.digits)
             )
@@ -365,9 +364,7 @@ class TaskService:
                 task_id=task["id"],
                 status=task["status"],
             )
-        if not self.digits.covers(n) and self.catch_up is not None:
-            self.catch_up()
-        if not self.digits.covers(n):
+        if not self._covers(n):
             computing = self.store.computing_or_queued_at_least(n)
             if computing is not None:
                 raise DigitsGone(

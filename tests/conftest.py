@@ -22,6 +22,7 @@ import psutil
 import pytest
 import sqlalchemy as sa
 from dash.testing.browser import Browser
+from selenium.webdriver.common.keys import Keys
 
 from app import create_app
 from tasks import schema
@@ -238,3 +239,11 @@ def second_browser(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[B
         download_path=str(tmp_path / "second-browser-downloads"),
     ) as browser:
         yield browser
+
+
+def type_into(browser: Any, selector: str, text: str) -> None:
+    """Replace what a text box holds, as a person would: clear() bypasses React's onChange."""
+    box = browser.find_element(selector)
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(Keys.BACKSPACE)
+    box.send_keys(text)

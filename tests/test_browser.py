@@ -12,6 +12,7 @@ from selenium.webdriver.common.keys import Keys
 from dashboard import ids
 from tests.conftest import is_gone
 from tests.conftest import service_of
+from tests.conftest import type_into
 from tests.conftest import wait_for
 
 
@@ -33,13 +34,9 @@ def has_title(browser: Any, selector: str, title: str) -> bool:
 
 
 def submit(dash_duo: Any, text: str, enter: bool = False) -> None:
-    box = dash_duo.find_element(f"#{ids.N_INPUT}")
-    # Select-all and delete, as a person would: clear() bypasses React's onChange.
-    box.send_keys(Keys.CONTROL, "a")
-    box.send_keys(Keys.BACKSPACE)
-    box.send_keys(text)
+    type_into(dash_duo, f"#{ids.N_INPUT}", text)
     if enter:
-        box.send_keys(Keys.ENTER)
+        dash_duo.find_element(f"#{ids.N_INPUT}").send_keys(Keys.ENTER)
     else:
         dash_duo.find_element(f"#{ids.SUBMIT_BUTTON}").click()
 

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from babel.messages.pofile import read_po
 from dash.testing.browser import Browser
-from selenium.webdriver.common.keys import Keys
 
 import i18n
 from compute.hex_digits import hex_digits_at
 from dashboard import ids
 from tests.conftest import service_of
+from tests.conftest import type_into
 from tests.conftest import wait_for
 
 INDEXED = 100_000  # the index covers these; "Count everywhere" scans the rest of the 10^6 stored
@@ -23,13 +23,6 @@ INDEXED = 100_000  # the index covers these; "Count everywhere" scans the rest o
 
 def overlapping_count(text: str, pattern: str) -> int:
     return len(re.findall(f"(?={pattern})", text))
-
-
-def type_into(browser: Any, selector: str, text: str) -> None:
-    box = browser.find_element(selector)
-    box.send_keys(Keys.CONTROL, "a")
-    box.send_keys(Keys.BACKSPACE)
-    box.send_keys(text)
 
 
 def page_text(browser: Any) -> str:
