@@ -15,6 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
+
+from compute.engine_info import expected_engine
+from compute.planning import default_max_n
+
 PROJECT_ROOT = Path(__file__).resolve().parent
 
 # Settings only a test may pass to create_app; never read from the environment,
@@ -66,6 +71,13 @@ def _engine(value: object) -> str:
     return text
 
 
+def _default_max_n() -> int:
+    # The largest n this machine's memory holds with a quarter to spare, for the
+    # engine its workers will load (compute/planning.py): 1.8 x 10^9 on 24 GiB
+    # with `make native`, 10^9 without.
+    return default_max_n(psutil.virtual_memory().total, expected_engine().c_path)
+
+
 @dataclass(frozen=True)
 class Setting:
     """One configurable value, read from the environment as PI_<name>."""
@@ -79,7 +91,7 @@ class Setting:
 SETTINGS = (
     Setting("DATA_DIR", str(PROJECT_ROOT / "data"), "Folder for the task database and the stored digits."),
     Setting("DATABASE_URL", "", "SQLAlchemy URL of the task store; empty means SQLite in PI_DATA_DIR."),
-    Setting("MAX_N", 1_000_000_000, "Largest n accepted.", _whole_number(1)),
+    Setting("MAX_N", _default_max_n(), "Largest n accepted.", _whole_number(1)),
     Setting("WORKERS", os.cpu_count() or 1, "How many tasks compute at once (worker processes).", _whole_number(1)),
     Setting("HOST", "127.0.0.1", "Address the server listens on."),
     Setting("PORT", 8050, "Port the server listens on.", _whole_number(1, 65535)),

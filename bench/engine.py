@@ -123,6 +123,7 @@ def run_one(engine: str, places: int) -> None:
 
 
 PHASE_PEAKS: dict[tuple[str, int], dict[str, int]] = {}
+PHASE_SECONDS: dict[tuple[str, int], dict[str, float]] = {}
 
 
 def measure(engine: str, places: int) -> tuple[float, float, str]:
@@ -132,13 +133,21 @@ def measure(engine: str, places: int) -> tuple[float, float, str]:
     Bellard helper) every 20 ms, by the phase the process says it is in: from
     outside, since FLINT's long calls hold the process's interpreter.
     """
-    with tempfile.NamedTemporaryFile("w+", suffix=".phase") as phase_file:
+    with tempfile.NamedTemporaryFile("w+", suffix=".phase") as phase_file, tempfile.TemporaryFile("w+") as errors:
         command = [sys.executable, __file__, "--one", engine, str(places)]
         environment = {**os.environ, "PI_ENGINE": ENGINES[engine][1], "PI_BENCH_PHASE_FILE": phase_file.name}
-        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=environment)
+        child = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=None if "PI_NATIVE_TRACE" in os.environ else errors,
+            text=True,
+            env=environment,
+        )
         peaks: dict[str, int] = {}
         phase = "starting"
         process = psutil.Process(child.pid)
+        started = time.perf_counter()
+        entered = {phase: 0.0}
         while True:
             pid, status, usage = os.wait4(child.pid, os.WNOHANG)
             if pid:
@@ -148,13 +157,20 @@ def measure(engine: str, places: int) -> tuple[float, float, str]:
             except psutil.Error:
                 continue  # a child that ended between two looks
             phase = Path(phase_file.name).read_text() or phase
+            entered.setdefault(phase, time.perf_counter() - started)
             peaks[phase] = max(peaks.get(phase, 0), resident)
             time.sleep(0.02)
-    output = child.stdout.read().split() if child.stdout else []
-    if status != 0 or len(output) != 2:
-        return float("nan"), float("nan"), "failed"
+        output = child.stdout.read().split() if child.stdout else []
+        if status != 0 or len(output) != 2:
+            errors.seek(0)
+            print(f"{engine} at {places:,} failed (wait status {status}): {errors.read()[-2000:]}", file=sys.stderr)
+            return float("nan"), float("nan"), "failed"
     if engine.startswith("project"):
         PHASE_PEAKS[(engine, places)] = peaks
+        # Each phase lasts until the next one is first seen, the last until the process ends.
+        order = sorted(entered.items(), key=lambda item: item[1])
+        ends = [begun for _, begun in order[1:]] + [time.perf_counter() - started]
+        PHASE_SECONDS[(engine, places)] = {name: end - begun for (name, begun), end in zip(order, ends, strict=True)}
     return float(output[0]), usage.ru_maxrss / 1024, output[1]
 
 
@@ -164,11 +180,15 @@ def phase_table(sizes: list[int], engines: list[str]) -> None:
     rows = [(engine, size) for size in sizes for engine in engines if (engine, size) in PHASE_PEAKS]
     if not rows:
         return
-    print("\npeak MiB per phase (the process and its Bellard helper, sampled every 20 ms)")
-    print(f"{'engine':<15} {'n':>12} " + " ".join(f"{phase:>10}" for phase in order))
+    print("\npeak MiB per phase (the process and its Bellard helper, sampled every 20 ms), and seconds in it")
+    print(f"{'engine':<15} {'n':>12} " + " ".join(f"{phase:>16}" for phase in order))
     for engine, size in rows:
         peaks = PHASE_PEAKS[(engine, size)]
-        cells = [f"{peaks[phase] / 2**20:>10.0f}" if phase in peaks else f"{'':>10}" for phase in order]
+        seconds = PHASE_SECONDS[(engine, size)]
+        cells = [
+            f"{peaks[phase] / 2**20:>8.0f} {seconds[phase]:>6.1f}s" if phase in peaks else f"{'':>16}"
+            for phase in order
+        ]
         print(f"{engine:<15} {size:>12,} " + " ".join(cells))
 
 

@@ -9,6 +9,7 @@ than python-flint's arb.pi on the same FLINT).
 from __future__ import annotations
 
 import ctypes
+import mmap
 import warnings
 from collections.abc import Callable
 
@@ -79,19 +80,26 @@ def pi_digits_at(
     if not load():
         raise RuntimeError("the native engine's C path is not built: run `make native`")
     assert _LIBRARY is not None
-    # A bytearray the C code writes into: the digits are copied once, into the str.
-    digits = bytearray(places + 3)
-    address = ctypes.addressof((ctypes.c_char * len(digits)).from_buffer(digits))
-    hex_digits = ctypes.create_string_buffer(hex_count + 1)
-    callback = _ProgressFunction(lambda phase, done: on_progress(_PHASES[phase], done))
-    status = _LIBRARY.pi_native_digits(
-        places, precision, max(1, threads), hex_position, hex_count, address, hex_digits, callback
-    )
-    if status not in (_OK, _AMBIGUOUS):
-        raise ValueError(f"pi_native_digits refused its arguments (status {status})")
-    if status == _AMBIGUOUS:
-        return NativeResult(None, None)
-    if digits[0:1] != b"3" or digits[places + 1] != 0 or digits.find(0, 1, places + 1) != -1:
-        raise ArithmeticError(f"pi_native_digits wrote something other than 3 and {places:,} places")
-    text = str(memoryview(digits)[1 : places + 1], "ascii")
+    # An anonymous mapping the C code writes into: unlike a bytearray, its pages
+    # take memory only as the digits reach them, at the end, not through the
+    # whole computation (a gigabyte at 10^9 places). The digits are copied once, into the str.
+    buffer = mmap.mmap(-1, places + 3)
+    try:
+        target = (ctypes.c_char * len(buffer)).from_buffer(buffer)
+        hex_digits = ctypes.create_string_buffer(hex_count + 1)
+        callback = _ProgressFunction(lambda phase, done: on_progress(_PHASES[phase], done))
+        status = _LIBRARY.pi_native_digits(
+            places, precision, max(1, threads), hex_position, hex_count, ctypes.addressof(target), hex_digits, callback
+        )
+        del target  # the mapping cannot be closed while ctypes holds it
+        if status not in (_OK, _AMBIGUOUS):
+            raise ValueError(f"pi_native_digits refused its arguments (status {status})")
+        if status == _AMBIGUOUS:
+            return NativeResult(None, None)
+        if buffer[0:1] != b"3" or buffer[places + 1] != 0 or buffer.find(b"\0", 1, places + 1) != -1:
+            raise ArithmeticError(f"pi_native_digits wrote something other than 3 and {places:,} places")
+        with memoryview(buffer) as whole, whole[1 : places + 1] as digits:
+            text = str(digits, "ascii")
+    finally:
+        buffer.close()
     return NativeResult(text, hex_digits.value.decode("ascii") or None)

@@ -24,6 +24,9 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "flint/arb.h"
@@ -37,14 +40,43 @@
  * so N terms leave a tail below 2 (TERM_A + TERM_B N) 2^(-47 N). */
 #define BITS_PER_TERM 47
 #define EXACT_BELOW 4096 /* terms: below this the numbers are far smaller than any precision used */
-#define MAX_BLOCKS 64
+#define MAX_THREADS 16
+/* From this precision on (about 4 x 10^8 places), each thread sums two blocks
+ * one after the other and leaves their merge to the calling thread, which does
+ * it with FLINT's threaded multiplication: two threads each merging their
+ * block's top halves at once would each hold the FFT scratch of a product of
+ * billions of bits. Below it, merging in the threads is faster (2 s of 26 at
+ * 10^8 places). */
+#define SPLIT_BLOCKS_FROM (LEAN_PRODUCT_BITS / 4)
+#define MAX_BLOCKS (MAX_THREADS * 2)
+/* FLINT's FFT multiplication (fft_small) takes 2 x 4 x 8 bytes of scratch per
+ * 84-bit coefficient of the product, rounded up to a power of two: 8.6 GB for
+ * the product of two numbers of 3.3 billion bits (10^9 places). Products
+ * larger than this many bits are done in pieces of at most it, which halves
+ * the scratch at the cost of a third more time for those few products. */
+#ifndef LEAN_PRODUCT_BITS /* (smaller in a test build, to exercise the pieces) */
+#define LEAN_PRODUCT_BITS ((slong) 84 << 26)
+#endif
+#ifndef LEAN_MAX_PIECES
+#define LEAN_MAX_PIECES 4
+#endif
+#define LOG2_10 3.32192809488736234787
+/* Digits a leaf of the decimal conversion prints with fmpz_get_str (at most). */
+#ifndef LEAF_DIGITS
+#define LEAF_DIGITS 4096
+#endif
+#define MAX_LEVELS 60
 
 enum { PI_OK = 0, PI_AMBIGUOUS = 1, PI_BAD_ARGUMENT = 2 };
 enum { PHASE_SERIES = 0, PHASE_FINAL = 1, PHASE_CONVERTING = 2 };
 #define REPORT_EVERY_SECONDS 1.0
-/* The blocks' share of the series' time; merging them takes the rest (1.5 of
- * 14 s at 10^8 places), a few FLINT calls that cannot report. */
+/* The blocks' share of the series' time; merging them takes the rest, reported
+ * level by level: 2 of 21 s at 10^8 places, where the threads merge their own
+ * blocks; 83 of 371 s at 10^9, where they leave the top merges to one thread. */
 #define BLOCKS_SHARE 0.9
+#define SPLIT_BLOCKS_SHARE 0.78
+/* The final phase's first step, 426880 sqrt(10005) Q, against the division that follows (measured). */
+#define PRODUCT_SHARE 0.3
 
 /* Called from the calling thread only, with a phase and the fraction of it done. */
 typedef void (*progress_callback)(int phase, double done);
@@ -53,7 +85,7 @@ typedef void (*progress_callback)(int phase, double done);
 typedef struct
 {
     int64_t terms_done; /* the series' progress: a depth-first split has done about that share of its work */
-    int blocks_finished;
+    int workers_finished;
 } progress_t;
 
 static double seconds_now(void)
@@ -61,6 +93,27 @@ static double seconds_now(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+/* PI_NATIVE_TRACE=1 prints each step's seconds and the process's resident
+ * memory after it to stderr: where the time and the memory go. */
+static void trace(const char *step, double since)
+{
+    static int enabled = -1;
+    if (enabled < 0)
+        enabled = getenv("PI_NATIVE_TRACE") != NULL;
+    if (!enabled)
+        return;
+    long pages = 0, resident = 0;
+    FILE *statm = fopen("/proc/self/statm", "r");
+    if (statm != NULL)
+    {
+        if (fscanf(statm, "%ld %ld", &pages, &resident) != 2)
+            resident = 0;
+        fclose(statm);
+    }
+    fprintf(stderr, "pi_native: %-28s %8.2f s %8.0f MiB\n", step, seconds_now() - since,
+            resident * 4096.0 / 1048576.0);
 }
 
 /* P, Q, T of the terms [a, b), exactly; P is skipped when no one needs it. */
@@ -107,6 +160,84 @@ static void split_exact(fmpz_t P, fmpz_t Q, fmpz_t T, slong a, slong b, int need
     fmpz_clear(T2);
 }
 
+static void release(arb_t x)
+{
+    arb_clear(x);
+    arb_init(x);
+}
+
+/* z = x y to prec bits, as arb_mul, but in pieces of at most LEAN_PRODUCT_BITS:
+ * y's midpoint is cut into runs of limbs, each multiplied by x and the
+ * products summed as balls; |x| rad(y) is added to the radius at the end. */
+static void lean_mul(arb_t z, const arb_t x, const arb_t y, slong prec)
+{
+    slong xbits = arb_bits(x), ybits = arb_bits(y);
+    if (xbits > ybits)
+    {
+        lean_mul(z, y, x, prec);
+        return;
+    }
+    /* Pieces only for large finite products, and only a few: each costs a multiplication by x. */
+    if (xbits + ybits <= LEAN_PRODUCT_BITS || xbits + 64 * FLINT_BITS >= LEAN_PRODUCT_BITS ||
+        ybits / (LEAN_PRODUCT_BITS - xbits) >= LEAN_MAX_PIECES || !arb_is_finite(x) || !arb_is_finite(y) ||
+        arf_is_special(arb_midref(y)))
+    {
+        arb_mul(z, x, y, prec);
+        return;
+    }
+    nn_srcptr limbs;
+    slong count;
+    ARF_GET_MPN_READONLY(limbs, count, arb_midref(y));
+    slong per_piece = (LEAN_PRODUCT_BITS - xbits) / FLINT_BITS;
+    arb_t sum, term;
+    arf_t piece;
+    mag_t error;
+    fmpz_t shift;
+    arb_init(sum);
+    arb_init(term);
+    arf_init(piece);
+    mag_init(error);
+    fmpz_init(shift);
+    for (slong low = 0; low < count; low += per_piece)
+    {
+        slong high = FLINT_MIN(count, low + per_piece);
+        /* the limbs [low, high) of y's mantissa, at their place: the mantissa is a
+         * fraction of `count` limbs times 2^exponent */
+        arf_set_mpn(piece, limbs + low, high - low, ARF_SGNBIT(arb_midref(y)));
+        fmpz_sub_si(shift, ARF_EXPREF(arb_midref(y)), FLINT_BITS * (count - low));
+        arf_mul_2exp_fmpz(piece, piece, shift);
+        arb_mul_arf(term, x, piece, prec);
+        arb_add(sum, sum, term, prec);
+    }
+#ifdef PI_TRACE_PIECES
+    fprintf(stderr, "lean_mul: %ld x %ld bits in %ld pieces\n", (long) xbits, (long) ybits, (long) ((count + per_piece - 1) / per_piece));
+#endif
+    arb_get_mag(error, x);
+    mag_mul(error, error, arb_radref(y));
+    arb_add_error_mag(sum, error);
+    arb_swap(z, sum);
+    arb_clear(sum);
+    arb_clear(term);
+    arf_clear(piece);
+    mag_clear(error);
+    fmpz_clear(shift);
+}
+
+/* z += x y, as arb_addmul, in pieces as lean_mul. */
+static void lean_addmul(arb_t z, const arb_t x, const arb_t y, slong prec)
+{
+    if (arb_bits(x) + arb_bits(y) <= LEAN_PRODUCT_BITS)
+    {
+        arb_addmul(z, x, y, prec);
+        return;
+    }
+    arb_t product;
+    arb_init(product);
+    lean_mul(product, x, y, prec);
+    arb_add(z, z, product, prec);
+    arb_clear(product);
+}
+
 typedef struct
 {
     arb_t P, Q, T;
@@ -118,11 +249,17 @@ typedef struct
  * prec bits (with the rounding error in the balls' radii) once they outgrow it. */
 static void merge_blocks(block_t *left, block_t *right, slong prec)
 {
-    arb_mul(left->T, left->T, right->Q, prec);
-    arb_addmul(left->T, left->P, right->T, prec);
-    arb_mul(left->Q, left->Q, right->Q, prec);
+    /* Each number is freed as soon as it is spent: at the top, each is hundreds of megabytes. */
+    lean_mul(left->T, left->T, right->Q, prec);
+    lean_addmul(left->T, left->P, right->T, prec);
+    release(right->T);
+    if (!right->need_p)
+        release(left->P);
+    lean_mul(left->Q, left->Q, right->Q, prec);
+    release(right->Q);
     if (right->need_p)
-        arb_mul(left->P, left->P, right->P, prec);
+        lean_mul(left->P, left->P, right->P, prec);
+    release(right->P);
     left->b = right->b;
     left->need_p = right->need_p;
 }
@@ -163,45 +300,6 @@ static void split_block(block_t *x, slong prec, progress_t *progress)
     arb_clear(right.T);
 }
 
-/* base^exponent by squaring with FLINT's multiplication (fmpz_pow_ui is GMP's,
- * without FLINT's FFT: three times slower at 10^8 digits). */
-static void power_by_squaring(fmpz_t result, ulong base, ulong exponent)
-{
-    fmpz_one(result);
-    for (int bit = FLINT_BIT_COUNT(exponent) - 1; bit >= 0; bit--)
-    {
-        fmpz_mul(result, result, result);
-        if ((exponent >> bit) & 1)
-            fmpz_mul_ui(result, result, base);
-    }
-}
-
-typedef struct
-{
-    block_t *block;
-    slong prec;
-    progress_t *progress;
-    /* work that does not depend on the series, done after the block */
-    arb_struct *sqrt_out;
-    fmpz *power_out;
-    ulong power_exponent;
-} worker_t;
-
-static void *run_worker(void *arg)
-{
-    worker_t *w = arg;
-    split_block(w->block, w->prec, w->progress);
-    if (w->sqrt_out != NULL)
-        arb_sqrt_ui(w->sqrt_out, 10005, w->prec);
-    if (w->power_out != NULL)
-        power_by_squaring(w->power_out, 5, w->power_exponent);
-    /* FLINT keeps each thread's FFT scratch (gigabytes at 10^9 places) until
-     * told to free it: without this, the blocks' buffers outlive the blocks. */
-    flint_cleanup();
-    __atomic_fetch_add(&w->progress->blocks_finished, 1, __ATOMIC_RELEASE);
-    return NULL;
-}
-
 /* Approximate cost of the terms [0, x): a term's numbers grow like 3 log2 k
  * bits; the constant was fitted so that blocks finish together (measured: the
  * right half of an even split takes 5% longer at 10^8 places). */
@@ -225,6 +323,27 @@ static slong balanced_boundary(slong terms, double share)
     return high;
 }
 
+/* The first worker also computes sqrt(10005). Where the threads leave their top
+ * merges to the calling thread (SPLIT_BLOCKS_FROM), it gets this much less of
+ * the series' cost, so that they finish together (measured at 10^9 places:
+ * 284 s against 268 s with equal shares). Below, cost_before's fit already
+ * balances them (17.2 s against 17.3 s at 10^8). */
+#define SQRT_COST_SPLIT 0.03
+
+/* The share of the series' cost in the blocks before block `block`: each
+ * worker's blocks share its part equally. */
+static double share_before(int block, int per_worker, int workers)
+{
+    if (workers == 1)
+        return (double) block / per_worker;
+    double sqrt_cost = per_worker > 1 ? SQRT_COST_SPLIT : 0.0;
+    double first = (1.0 - (workers - 1) * sqrt_cost) / workers;
+    int worker = block / per_worker;
+    double start = worker == 0 ? 0.0 : first + (worker - 1) * (first + sqrt_cost);
+    double part = worker == 0 ? first : first + sqrt_cost;
+    return start + part * (block % per_worker) / per_worker;
+}
+
 /* floor(x) if it is the same integer over the whole ball. */
 static int unique_floor(fmpz_t out, const arb_t x)
 {
@@ -245,35 +364,286 @@ static int unique_floor(fmpz_t out, const arb_t x)
     return unique;
 }
 
-/* Wait for the block threads, reporting the series' progress meanwhile. */
-static void wait_for_blocks(progress_t *progress, int blocks, slong terms, progress_callback on_progress)
+/* The decimal conversion: a scaled remainder tree over the fraction f = pi - 3.
+ *
+ * The digits of f are split at `left`: the first `left` of them are those of f
+ * itself, the rest those of frac(f 10^left). So each node needs one product,
+ * f times 5^left (the 2^left is a shift), no division, and each half goes on at
+ * the precision of its own digits and writes them straight into its place in
+ * the output. The splits are at leaf * 2^k digits, so the powers of 5 are one
+ * table built by squaring (beside the series, on the thread that would wait).
+ * Every floor taken must be the same over the whole ball, as for the digits as
+ * a whole; otherwise the caller retries with more guard bits. Why not
+ * fmpz_get_str: it divides by powers of ten, holding the dividend, the divisor,
+ * the quotient and their FFT scratch at once (12 GB at 10^9 places), and a
+ * single call cannot say how far it has come. */
+typedef struct
 {
+    fmpz power[MAX_LEVELS]; /* power[k] = 5^(leaf 2^k) for k < levels */
+    int levels;             /* the number of splits above a leaf */
+    slong leaf;             /* digits per leaf, at most LEAF_DIGITS */
+    slong guard;            /* bits kept beyond each node's own digits */
+    int64_t digits_done;    /* progress, shared by the threads */
+    int ambiguous;          /* set by whichever thread meets a floor it cannot pin down */
+} conversion_t;
+
+static void plan_conversion(conversion_t *c, slong places, slong guard)
+{
+    c->levels = 0;
+    while ((slong) LEAF_DIGITS << c->levels < places)
+        c->levels++;
+    c->leaf = (places + ((slong) 1 << c->levels) - 1) >> c->levels;
+    c->guard = guard;
+    c->digits_done = 0;
+    c->ambiguous = 0;
+    for (int k = 0; k < MAX_LEVELS; k++)
+        fmpz_init(&c->power[k]);
+}
+
+static void build_powers(conversion_t *c)
+{
+    if (c->levels == 0)
+        return;
+    fmpz_ui_pow_ui(&c->power[0], 5, c->leaf);
+    for (int k = 1; k < c->levels; k++)
+        fmpz_mul(&c->power[k], &c->power[k - 1], &c->power[k - 1]);
+}
+
+static void clear_conversion(conversion_t *c)
+{
+    for (int k = 0; k < MAX_LEVELS; k++)
+        fmpz_clear(&c->power[k]);
+}
+
+static slong bits_for_digits(slong digits, slong guard)
+{
+    return (slong) ceil(digits * LOG2_10) + guard;
+}
+
+static void give_up(conversion_t *c)
+{
+    __atomic_store_n(&c->ambiguous, 1, __ATOMIC_RELAXED);
+}
+
+/* The first `count` digits of f, zero-padded, into out. */
+static void convert_leaf(conversion_t *c, arb_t f, slong count, char *out)
+{
+    char text[LEAF_DIGITS + 2];
+    arb_t g;
+    fmpz_t z;
+    arb_init(g);
+    fmpz_init(z);
+    if (count == c->leaf && c->levels > 0)
+        arb_mul_fmpz(g, f, &c->power[0], bits_for_digits(count, c->guard));
+    else
+    {
+        fmpz_ui_pow_ui(z, 5, count);
+        arb_mul_fmpz(g, f, z, bits_for_digits(count, c->guard));
+    }
+    arb_mul_2exp_si(g, g, count);
+    if (!unique_floor(z, g) || fmpz_sgn(z) < 0 || fmpz_sizeinbase(z, 10) > (size_t) count)
+        give_up(c);
+    else
+    {
+        fmpz_get_str(text, 10, z);
+        size_t length = strlen(text);
+        if (fmpz_is_zero(z))
+            length = 0;
+        memset(out, '0', count - length);
+        memcpy(out + count - length, text, length);
+    }
+    arb_clear(g);
+    fmpz_clear(z);
+    __atomic_fetch_add(&c->digits_done, count, __ATOMIC_RELAXED);
+}
+
+/* Split f's `count` digits after its first leaf 2^(level - 1): rest gets
+ * frac(f 10^left), whose digits come next, and f is rounded to the precision
+ * of the first `left` digits. */
+static void split_digits(conversion_t *c, arb_t f, arb_t rest, slong count, int level)
+{
+    slong left = c->leaf << (level - 1);
+    arb_t g;
+    fmpz_t z;
+    arb_init(g);
+    fmpz_init(z);
+    arb_mul_fmpz(g, f, &c->power[level - 1], bits_for_digits(count, c->guard));
+    arb_mul_2exp_si(g, g, left);
+    if (!unique_floor(z, g))
+        give_up(c);
+    arb_sub_fmpz(rest, g, z, bits_for_digits(count - left, c->guard));
+    arb_clear(g);
+    fmpz_clear(z);
+    arb_set_round(f, f, bits_for_digits(left, c->guard));
+}
+
+/* The first `count` digits of f (count <= leaf 2^level) into out; f is spent. */
+static void convert_node(conversion_t *c, arb_t f, slong count, int level, char *out)
+{
+    if (__atomic_load_n(&c->ambiguous, __ATOMIC_RELAXED))
+        return;
+    if (level == 0)
+    {
+        convert_leaf(c, f, count, out);
+        return;
+    }
+    slong left = c->leaf << (level - 1);
+    if (count <= left)
+    {
+        convert_node(c, f, count, level - 1, out);
+        return;
+    }
+    arb_t rest;
+    arb_init(rest);
+    split_digits(c, f, rest, count, level);
+    convert_node(c, f, left, level - 1, out);
+    arb_clear(f); /* spent: free it before the second half grows its own numbers */
+    convert_node(c, rest, count - left, level - 1, out + left);
+    arb_clear(rest);
+    arb_init(f);
+}
+
+typedef struct
+{
+    conversion_t *conversion;
+    arb_struct *f;
+    slong count;
+    int level;
+    char *out;
+    int *finished;
+} half_t;
+
+static void *convert_half(void *arg)
+{
+    half_t *h = arg;
+    convert_node(h->conversion, h->f, h->count, h->level, h->out);
+    flint_cleanup(); /* this thread's FFT scratch */
+    __atomic_fetch_add(h->finished, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+/* Writes the first `places` digits of f in [0, 1) into out, on up to two
+ * threads (the halves of the top split), this thread reporting the share of
+ * digits written every second meanwhile. Returns 0 if some floor was not unique. */
+static int convert_fraction(conversion_t *c, arb_t f, slong places, int threads, char *out,
+                            progress_callback on_progress)
+{
+    arb_struct part[2];
+    half_t half[2];
+    pthread_t thread[2];
+    int finished = 0, halves = 1, running = 0;
+    double started = seconds_now();
+
+    arb_init(&part[0]);
+    arb_init(&part[1]);
+    arb_swap(&part[0], f);
+    half[0] = (half_t) {c, &part[0], places, c->levels, out, &finished};
+    if (threads > 1 && c->levels > 0 && places > c->leaf << (c->levels - 1))
+    {
+        /* The top split on this thread, with FLINT's threads; then one half each. */
+        slong left = c->leaf << (c->levels - 1);
+        int old_threads = flint_get_num_threads();
+        flint_set_num_threads(threads);
+        split_digits(c, &part[0], &part[1], places, c->levels);
+        flint_set_num_threads(old_threads);
+        /* This thread's FFT scratch, sized for the top split, before each half grows its own. */
+        flint_cleanup();
+        trace("converting: the top split", started);
+        half[0].count = left;
+        half[0].level = c->levels - 1;
+        half[1] = (half_t) {c, &part[1], places - left, c->levels - 1, out + left, &finished};
+        halves = 2;
+    }
+    while (running < halves && pthread_create(&thread[running], NULL, convert_half, &half[running]) == 0)
+        running++;
+    for (int i = running; i < halves; i++)
+        convert_half(&half[i]); /* no thread to spare: do it here */
     struct timespec pause = {0, 20 * 1000 * 1000};
     double last_report = seconds_now();
-    while (__atomic_load_n(&progress->blocks_finished, __ATOMIC_ACQUIRE) < blocks)
+    while (__atomic_load_n(&finished, __ATOMIC_ACQUIRE) < halves)
     {
         nanosleep(&pause, NULL);
         if (on_progress != NULL && seconds_now() - last_report >= REPORT_EVERY_SECONDS)
         {
-            on_progress(PHASE_SERIES,
-                        BLOCKS_SHARE * __atomic_load_n(&progress->terms_done, __ATOMIC_RELAXED) / terms);
+            on_progress(PHASE_CONVERTING, (double) __atomic_load_n(&c->digits_done, __ATOMIC_RELAXED) / places);
+            last_report = seconds_now();
+        }
+    }
+    for (int i = 0; i < running; i++)
+        pthread_join(thread[i], NULL);
+    arb_clear(&part[0]);
+    arb_clear(&part[1]);
+    return !__atomic_load_n(&c->ambiguous, __ATOMIC_RELAXED);
+}
+
+typedef struct
+{
+    block_t *block; /* the first of `blocks`, summed in turn */
+    int blocks;
+    slong prec;
+    progress_t *progress;
+    /* work that does not depend on the series, done after the block */
+    arb_struct *sqrt_out;
+    conversion_t *powers_for;
+} worker_t;
+
+static void *run_worker(void *arg)
+{
+    worker_t *w = arg;
+    double started = seconds_now();
+    for (int i = 0; i < w->blocks; i++)
+        split_block(&w->block[i], w->prec, w->progress);
+    trace("series: a thread's blocks", started);
+    started = seconds_now();
+    if (w->sqrt_out != NULL)
+    {
+        arb_sqrt_ui(w->sqrt_out, 10005, w->prec);
+        trace("series: sqrt(10005)", started);
+    }
+    if (w->powers_for != NULL)
+    {
+        build_powers(w->powers_for);
+        trace("series: powers of 5", started);
+    }
+    /* FLINT keeps each thread's FFT scratch (gigabytes at 10^9 places) until
+     * told to free it: without this, the blocks' buffers outlive the blocks. */
+    flint_cleanup();
+    __atomic_fetch_add(&w->progress->workers_finished, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+/* Wait for the block threads, reporting the series' progress meanwhile. */
+static void wait_for_blocks(progress_t *progress, int workers, slong terms, double share,
+                            progress_callback on_progress)
+{
+    struct timespec pause = {0, 20 * 1000 * 1000};
+    double last_report = seconds_now();
+    while (__atomic_load_n(&progress->workers_finished, __ATOMIC_ACQUIRE) < workers)
+    {
+        nanosleep(&pause, NULL);
+        if (on_progress != NULL && seconds_now() - last_report >= REPORT_EVERY_SECONDS)
+        {
+            on_progress(PHASE_SERIES, share * __atomic_load_n(&progress->terms_done, __ATOMIC_RELAXED) / terms);
             last_report = seconds_now();
         }
     }
 }
 
-/* pi to prec bits, as a ball; sets *power to 5^places on the way. */
-static void pi_ball(arb_t pi, fmpz_t power, slong places, slong prec, int threads, progress_callback on_progress)
+/* pi to prec bits, as a ball; builds the conversion's powers of 5 on the way. */
+static void pi_ball(arb_t pi, conversion_t *conversion, slong prec, int threads, progress_callback on_progress)
 {
+    double started = seconds_now();
     slong terms = (prec + 2 * BITS_PER_TERM) / BITS_PER_TERM + 1;
-    int blocks = threads < 1 ? 1 : (threads > MAX_BLOCKS ? MAX_BLOCKS : threads);
+    int workers = threads < 1 ? 1 : (threads > MAX_THREADS ? MAX_THREADS : threads);
+    int per_worker = prec >= SPLIT_BLOCKS_FROM ? 2 : 1;
     /* Milliseconds of work: no threads, no progress reports. */
     int small = terms < 4 * EXACT_BELOW;
     if (small)
-        blocks = 1;
+        workers = per_worker = 1;
+    int blocks = workers * per_worker;
     block_t block[MAX_BLOCKS];
-    worker_t work[MAX_BLOCKS];
-    pthread_t thread[MAX_BLOCKS];
+    worker_t work[MAX_THREADS];
+    pthread_t thread[MAX_THREADS];
     arb_t root;
     progress_t progress = {0, 0};
 
@@ -284,34 +654,51 @@ static void pi_ball(arb_t pi, fmpz_t power, slong places, slong prec, int thread
         arb_init(block[i].Q);
         arb_init(block[i].T);
         block[i].a = i == 0 ? 0 : block[i - 1].b;
-        block[i].b = i == blocks - 1 ? terms : balanced_boundary(terms, (double) (i + 1) / blocks);
+        block[i].b = i == blocks - 1 ? terms : balanced_boundary(terms, share_before(i + 1, per_worker, workers));
         block[i].need_p = i != blocks - 1;
-        work[i].block = &block[i];
+    }
+    for (int i = 0; i < workers; i++)
+    {
+        work[i].block = &block[i * per_worker];
+        work[i].blocks = per_worker;
         work[i].prec = prec;
         work[i].progress = &progress;
         work[i].sqrt_out = i == 0 ? root : NULL;
-        work[i].power_out = i == (blocks > 1 ? 1 : 0) ? power : NULL;
-        work[i].power_exponent = places;
+        work[i].powers_for = i == (workers > 1 ? 1 : 0) ? conversion : NULL;
     }
     /* Every block gets a thread of its own, which runs FLINT single-threaded
      * (what the blocks want), and this thread reports progress meanwhile. */
     int old_threads = flint_get_num_threads();
     int running = 0;
     flint_set_num_threads(1);
-    while (!small && running < blocks && pthread_create(&thread[running], NULL, run_worker, &work[running]) == 0)
+    while (!small && running < workers && pthread_create(&thread[running], NULL, run_worker, &work[running]) == 0)
         running++;
-    for (int i = running; i < blocks; i++)
+    for (int i = running; i < workers; i++)
         run_worker(&work[i]); /* no thread to spare: do it here */
-    wait_for_blocks(&progress, blocks, terms, on_progress);
+    double blocks_share = per_worker > 1 ? SPLIT_BLOCKS_SHARE : BLOCKS_SHARE;
+    wait_for_blocks(&progress, workers, terms, blocks_share, on_progress);
     for (int i = 0; i < running; i++)
         pthread_join(thread[i], NULL);
+    trace("series: blocks", started);
 
-    flint_set_num_threads(blocks);
+    started = seconds_now();
+    flint_set_num_threads(workers);
+    int levels = 0, levels_done = 0;
     for (int step = 1; step < blocks; step *= 2)
+        levels++;
+    for (int step = 1; step < blocks; step *= 2)
+    {
+        double level_started = seconds_now();
         for (int i = 0; i + step < blocks; i += 2 * step)
             merge_blocks(&block[i], &block[i + step], prec);
+        trace("series: a level of merges", level_started);
+        if (on_progress != NULL)
+            on_progress(PHASE_SERIES, blocks_share + (1 - blocks_share) * ++levels_done / levels);
+    }
+    trace("series: merging blocks", started);
     if (on_progress != NULL)
         on_progress(PHASE_FINAL, 0.0);
+    started = seconds_now();
 
     /* The terms left out: T/Q is off by less than the tail, so widen T by tail * Q. */
     mag_t tail, q;
@@ -323,9 +710,14 @@ static void pi_ball(arb_t pi, fmpz_t power, slong places, slong prec, int thread
     mag_mul(tail, tail, q);
     arb_add_error_mag(block[0].T, tail);
 
-    arb_mul(pi, root, block[0].Q, prec);
+    lean_mul(pi, root, block[0].Q, prec);
     arb_mul_ui(pi, pi, 426880, prec);
+    trace("final: times sqrt(10005)", started);
+    if (on_progress != NULL)
+        on_progress(PHASE_FINAL, PRODUCT_SHARE);
+    started = seconds_now();
     arb_div(pi, pi, block[0].T, prec);
+    trace("final: division", started);
 
     flint_set_num_threads(old_threads);
     mag_clear(tail);
@@ -355,8 +747,9 @@ static void pi_ball(arb_t pi, fmpz_t power, slong places, slong prec, int thread
 int pi_native_digits(int64_t places, int64_t prec, int threads, int64_t hex_position, int hex_count,
                      char *digits_out, char *hex_out, progress_callback on_progress)
 {
-    arb_t pi, scaled;
-    fmpz_t power, digits;
+    arb_t pi;
+    fmpz_t floor;
+    conversion_t conversion;
     int status = PI_OK;
 
     if (places < 1 || prec < 64 || hex_count < 1 || hex_count > 15 || hex_position < 0)
@@ -364,47 +757,40 @@ int pi_native_digits(int64_t places, int64_t prec, int threads, int64_t hex_posi
     if (on_progress != NULL)
         on_progress(PHASE_SERIES, 0.0);
     arb_init(pi);
-    arb_init(scaled);
-    fmpz_init(power);
-    fmpz_init(digits);
-    pi_ball(pi, power, places, prec, threads, on_progress);
+    fmpz_init(floor);
+    /* The caller's extra bits beyond the places' own: each node of the conversion keeps as many. */
+    plan_conversion(&conversion, places, prec - bits_for_digits(places, 0));
+    pi_ball(pi, &conversion, prec, threads, on_progress);
 
-    int old_threads = flint_get_num_threads();
-    flint_set_num_threads(threads < 1 ? 1 : threads);
     hex_out[0] = '\0';
-    arb_mul_2exp_si(scaled, pi, 4 * (hex_position + hex_count));
-    if (unique_floor(digits, scaled))
+    arb_mul_2exp_si(pi, pi, 4 * (hex_position + hex_count));
+    if (unique_floor(floor, pi))
     {
-        fmpz_t modulus;
-        fmpz_init(modulus);
-        fmpz_set_ui(modulus, UWORD(1) << (4 * hex_count));
-        fmpz_fdiv_r(digits, digits, modulus);
-        ulong value = fmpz_get_ui(digits);
+        ulong value = fmpz_fdiv_ui(floor, UWORD(1) << (4 * hex_count));
         for (int i = hex_count - 1; i >= 0; i--, value >>= 4)
             hex_out[i] = "0123456789abcdef"[value & 15];
         hex_out[hex_count] = '\0';
-        fmpz_clear(modulus);
     }
-    /* 10^n = 5^n 2^n: the power of two is free. */
-    arb_mul_fmpz(scaled, pi, power, prec);
-    arb_mul_2exp_si(scaled, scaled, places);
-    arb_clear(pi); /* the largest numbers left: free them before the conversion */
-    fmpz_clear(power);
-    if (!unique_floor(digits, scaled))
-        status = PI_AMBIGUOUS;
-    arb_clear(scaled);
+    arb_mul_2exp_si(pi, pi, -4 * (hex_position + hex_count));
 
-    if (status == PI_OK)
+    /* The places are those of the fraction pi - 3, which must lie in [0, 1) all over the ball. */
+    arb_sub_ui(pi, pi, 3, prec);
+    if (conversion.guard < 16 || !unique_floor(floor, pi) || !fmpz_is_zero(floor))
+        status = PI_AMBIGUOUS;
+    else
     {
         if (on_progress != NULL)
             on_progress(PHASE_CONVERTING, 0.0);
-        if (fmpz_sizeinbase(digits, 10) > (size_t) places + 2)
-            status = PI_AMBIGUOUS; /* cannot happen for pi; never overrun the buffer */
-        else
-            fmpz_get_str(digits_out, 10, digits);
+        double started = seconds_now();
+        digits_out[0] = '3';
+        if (!convert_fraction(&conversion, pi, places, threads < 1 ? 1 : threads, digits_out + 1, on_progress))
+            status = PI_AMBIGUOUS;
+        digits_out[places + 1] = '\0';
+        trace("converting", started);
     }
-    flint_set_num_threads(old_threads);
-    fmpz_clear(digits);
+    arb_clear(pi);
+    fmpz_clear(floor);
+    clear_conversion(&conversion);
     flint_cleanup(); /* this thread's FFT scratch too: the caller goes on with gigabytes of digits */
     return status;
 }

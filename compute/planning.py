@@ -51,20 +51,40 @@ def estimated_hex_seconds(place: int, build: str = "portable") -> float:
     return HEX_EVALUATIONS * _HEX_SECONDS_PER_PLACE.get(build, _HEX_SECONDS_PER_PLACE["portable"]) * place
 
 
-# Peak resident memory per place computed, measured with bench/engine.py:
-# 10^8 places peaked at 1.7 GB (FLINT's binary splitting, the decimal string,
-# and the file buffer), so about 17 bytes a place, plus the interpreter.
-_BYTES_PER_PLACE = 17
-_BASE_BYTES = 100 * 2**20
+# Peak resident memory of a fresh computation (the worker and its Bellard
+# helper), measured with bench/engine.py on this project's machine, README
+# "Where the memory goes". The C path of `make native`: 1.4 GB at 10^8 places,
+# 9.5 GB at 10^9 (its largest products are made in pieces, compute/pi_native.c),
+# so about 9.5 bytes a place over a base. python-flint's arb.pi (the portable
+# engine, and the native build without its C path) is not measured past 10^8
+# (0.8 GB): FLINT's one-piece products at 10^9 hold 8.6 GB of FFT scratch alone,
+# so it keeps the older, safer 17 bytes a place.
+_BYTES_PER_PLACE = {True: 9.5, False: 17.0}  # by whether the C path computes
+_BASE_BYTES = {True: 500 * 2**20, False: 100 * 2**20}
+# PI_MAX_N's default leaves this share of the machine's memory spare.
+MEMORY_MARGIN = 0.25
 
 
-def estimated_peak_bytes(places: int) -> int:
-    """A rough estimate of a worker's peak memory for computing ``places`` digits."""
-    return _BASE_BYTES + _BYTES_PER_PLACE * places
+def estimated_peak_bytes(places: int, c_path: bool = False) -> int:
+    """A rough estimate of a worker's peak memory for computing ``places`` digits.
+
+    :param c_path: whether the native build's C path computes (compute.engine_info.EngineInfo.c_path).
+    """
+    return int(_BASE_BYTES[c_path] + _BYTES_PER_PLACE[c_path] * places)
 
 
-def largest_n_fitting(free_bytes: int) -> int:
+def largest_n_fitting(free_bytes: int, c_path: bool = False) -> int:
     """The largest n whose computation (rounded up, as places_to_compute does) is expected to fit in ``free_bytes``."""
-    places = (free_bytes - _BASE_BYTES) // _BYTES_PER_PLACE
+    places = (free_bytes - _BASE_BYTES[c_path]) / _BYTES_PER_PLACE[c_path]
     # places_to_compute rounds n up by at most 10%.
     return max(0, int(places / 1.1))
+
+
+def default_max_n(total_bytes: int, c_path: bool = False) -> int:
+    """PI_MAX_N's default: the largest n that fits in ``total_bytes`` with MEMORY_MARGIN to spare,
+    rounded down to two significant digits (1,800,000,000 rather than 1,873,220,465)."""
+    # No allowance for places_to_compute's rounding up: it never goes past PI_MAX_N,
+    # and a two-digit n is not rounded at all.
+    fits = int((total_bytes / (1 + MEMORY_MARGIN) - _BASE_BYTES[c_path]) / _BYTES_PER_PLACE[c_path])
+    step = 10 ** max(0, len(str(fits)) - 2)
+    return max(1, fits // step * step)

@@ -36,6 +36,7 @@ from celery.signals import worker_ready
 import config
 from compute.digit_store import DigitsDamaged
 from compute.digit_store import DigitStore
+from compute.engine_info import expected_engine
 from compute.planning import largest_n_fitting
 from compute.planning import places_to_compute
 from compute.processes import die_with_parent
@@ -106,7 +107,7 @@ def run_one(celery: Celery) -> None:
     owner = f"{ctx.node}/{os.getpid()}"
     # Only what fits in the memory free on this machine now; a larger task
     # stays queued for a machine that has it (or for later).
-    fits = largest_n_fitting(psutil.virtual_memory().available)
+    fits = largest_n_fitting(psutil.virtual_memory().available, expected_engine().c_path)
     task = store.claim_next(lease=(owner, ctx.lease_seconds), largest_n=fits)
     if task is None:
         return  # nothing that fits here, a duplicate wake-up, or another worker was quicker

@@ -26,6 +26,7 @@ import psutil
 
 from compute.digit_store import DigitsDamaged
 from compute.digit_store import DigitStore
+from compute.engine_info import expected_engine
 from compute.planning import estimated_peak_bytes
 from compute.planning import places_to_compute
 from tasks.reasons import EXITED
@@ -307,7 +308,7 @@ class LocalRunner:
         n = int(task["n"])
         if task["radix"] != DECIMAL or self._digits.covers(n):
             return 0  # a hex task's few numbers, or digits already stored
-        return estimated_peak_bytes(places_to_compute(n, self._max_n))
+        return estimated_peak_bytes(places_to_compute(n, self._max_n), expected_engine().c_path)
 
     def _memory_to_spare(self) -> int:
         # What is free now, less what running workers are still expected to take.

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from config import SETTINGS
 from tests.conftest import wait_for
 
 
@@ -113,7 +114,8 @@ def test_engine_says_which_build_computes(any_client: Any) -> None:
     body = any_client.get("/api/engine").get_json()
     assert body["build"] in {"native", "portable"}
     assert body["build"] in body["name"] and "FLINT" in body["name"]
-    assert body["max_n"] == 1_000_000_000 and body["workers"] == 2
+    default_max_n = next(setting.default for setting in SETTINGS if setting.name == "MAX_N")
+    assert body["max_n"] == default_max_n and body["workers"] == 2
 
 
 def test_unknown_api_address_is_a_json_404(client: Any) -> None:

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from compute.engine_info import C_PATH_LIBRARY as LIBRARY_PATH
+from compute.engine_info import NATIVE
 from compute.engine_info import NATIVE_PYTHON
 from config import PROJECT_ROOT
 
@@ -105,10 +108,15 @@ def test_progress_goes_through_named_phases_in_order(build: str, route: str) -> 
     reports = run_in_build(PROGRESS_SCRIPT, build, route, str(places))
     phases = [phase for phase, _ in reports]
     if c_path:
+        # Each phase in turn, each reported as it starts and then as it goes, never backwards.
+        order = ["series", "final", "converting", "checking"]
+        assert [phase for index, phase in enumerate(phases) if index == 0 or phases[index - 1] != phase] == order
+        for phase in order:
+            shares = [done for name, done in reports if name == phase]
+            assert shares == sorted(shares) and shares[0] == 0.0 and shares[-1] <= 1.0, phase
         series = [done for phase, done in reports if phase == "series"]
-        assert phases == ["series"] * len(series) + ["final", "converting", "checking"]
-        assert series == sorted(series) and series[0] == 0.0 and series[-1] <= 1.0
         assert any(0.0 < done < 1.0 for done in series), "no report while the series was being summed"
+        assert any(0.0 < done < 1.0 for phase, done in reports if phase == "final"), "no step of the division reported"
     else:
         assert phases == ["computing", "converting", "checking"]
 
@@ -156,3 +164,46 @@ def test_engine_matches_every_checkpoint_up_to(build: str, places: int, checkpoi
         expected = {place: value for place, value in checkpoints[kind].items() if int(place) <= places}
         assert found[kind] == expected, kind
     assert str(places) in found["digit_at"]
+
+
+LEAN_SCRIPT = """
+import json, sys
+from pathlib import Path
+from compute import native_pi
+native_pi.LIBRARY_PATH = Path(sys.argv[1])  # before compute.engine loads it
+from compute import engine
+assert engine.USES_C_PATH
+print(json.dumps({str(places): engine.pi_digits(places, threads=2) for places in json.loads(sys.argv[2])}))
+"""
+
+
+@native_built
+def test_products_in_pieces_and_split_blocks_give_the_same_digits(tmp_path: Path, reference_digits: str) -> None:
+    # At 10^9 places the largest products are made in pieces and each thread
+    # leaves its blocks' top merge to the calling thread (compute/pi_native.c);
+    # a build with those thresholds 10^4 times lower takes the same paths at
+    # 10^5 places, in a second, and must give the same digits.
+    library = tmp_path / "libpinative-lean.so"
+    flint = NATIVE / "flint"
+    subprocess.run(
+        ["gcc", "-O2", "-shared", "-fPIC", "-DLEAN_PRODUCT_BITS=400000", "-DLEAN_MAX_PIECES=1000",
+         "-DPI_TRACE_PIECES", "-o", str(library), str(PROJECT_ROOT / "compute" / "pi_native.c"),
+         f"-I{flint / 'include'}", f"-L{flint / 'lib'}", f"-Wl,-rpath,{flint / 'lib'}",
+         "-lflint", "-lgmp", "-lpthread", "-lm"],
+        check=True,
+    )  # fmt: skip
+    places = [99_999, 262_145, 1_000_000]  # the first on one thread, the others on two
+    result = subprocess.run(
+        [sys.executable, "-c", LEAN_SCRIPT, str(library), json.dumps(places)],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PI_ENGINE": "native", "PI_NATIVE_TRACE": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    # The paths were taken: products in pieces, and on two threads four blocks merged in two levels.
+    assert max(int(count) for count in re.findall(r"in (\d+) pieces", result.stderr)) > 1
+    assert result.stderr.count("a level of merges") == 2 * 2
+    digits = json.loads(result.stdout)
+    for count in places:
+        assert digits[str(count)] == reference_digits[:count], count

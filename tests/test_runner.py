@@ -207,7 +207,7 @@ def test_the_queue_waits_for_memory_the_next_task_needs(held: Any, monkeypatch: 
     second = service.submit(30_000_000)["id"]
     available = psutil.virtual_memory().available
     # Each task is said to need all the memory there is: the second cannot fit beside the first.
-    monkeypatch.setattr(tasks.local_runner, "estimated_peak_bytes", lambda places: available + places)
+    monkeypatch.setattr(tasks.local_runner, "estimated_peak_bytes", lambda places, c_path: available + places)
     runner.cores = 4
     runner.tick()
     worker = workers.process(first)

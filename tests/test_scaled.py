@@ -231,7 +231,7 @@ def test_a_task_too_large_for_a_machine_s_free_memory_stays_queued_and_blocks_no
 ) -> None:
     broker = redis.Redis.from_url(SHARED_BROKER)
     broker.flushdb()
-    # Five billion places would need about 85 GB (compute/planning.py): more than this machine has free.
+    # Five billion places would need 48 to 85 GB (compute/planning.py): more than this machine has free.
     huge = {"MAX_N": 10**10, "QUEUED_SECONDS_PER_CLIENT": 10**9}
     app = make_app(DATABASE_URL=postgres_url, BROKER_URL=SHARED_BROKER, LEASE_SECONDS=LEASE_SECONDS, **huge)
     cluster = Cluster(app, tmp_path, postgres_url, SHARED_BROKER)
