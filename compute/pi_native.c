@@ -48,7 +48,7 @@
  * billions of bits. Below it, merging in the threads is faster (2 s of 26 at
  * 10^8 places). */
 #define SPLIT_BLOCKS_FROM (LEAN_PRODUCT_BITS / 4)
-#define MAX_BLOCKS (MAX_THREADS * 2)
+#define MAX_BLOCKS (MAX_THREADS * 8)
 /* FLINT's FFT multiplication (fft_small) takes 2 x 4 x 8 bytes of scratch per
  * 84-bit coefficient of the product, rounded up to a power of two: 8.6 GB for
  * the product of two numbers of 3.3 billion bits (10^9 places). Products
@@ -177,10 +177,13 @@ static void lean_mul(arb_t z, const arb_t x, const arb_t y, slong prec)
         lean_mul(z, y, x, prec);
         return;
     }
-    /* Pieces only for large finite products, and only a few: each costs a multiplication by x. */
-    if (xbits + ybits <= LEAN_PRODUCT_BITS || xbits + 64 * FLINT_BITS >= LEAN_PRODUCT_BITS ||
-        ybits / (LEAN_PRODUCT_BITS - xbits) >= LEAN_MAX_PIECES || !arb_is_finite(x) || !arb_is_finite(y) ||
-        arf_is_special(arb_midref(y)))
+    /* Only a few pieces, each costing a multiplication by x: past 10^9 places, where
+     * x alone is larger than the cap, the cap doubles (each piece's FFT is then
+     * still one size below the whole product's). */
+    slong cap = LEAN_PRODUCT_BITS;
+    while (cap - xbits < 64 * FLINT_BITS || ybits / (cap - xbits) >= LEAN_MAX_PIECES)
+        cap *= 2;
+    if (xbits + ybits <= cap || !arb_is_finite(x) || !arb_is_finite(y) || arf_is_special(arb_midref(y)))
     {
         arb_mul(z, x, y, prec);
         return;
@@ -188,7 +191,7 @@ static void lean_mul(arb_t z, const arb_t x, const arb_t y, slong prec)
     nn_srcptr limbs;
     slong count;
     ARF_GET_MPN_READONLY(limbs, count, arb_midref(y));
-    slong per_piece = (LEAN_PRODUCT_BITS - xbits) / FLINT_BITS;
+    slong per_piece = (cap - xbits) / FLINT_BITS;
     arb_t sum, term;
     arf_t piece;
     mag_t error;
@@ -635,7 +638,11 @@ static void pi_ball(arb_t pi, conversion_t *conversion, slong prec, int threads,
     double started = seconds_now();
     slong terms = (prec + 2 * BITS_PER_TERM) / BITS_PER_TERM + 1;
     int workers = threads < 1 ? 1 : (threads > MAX_THREADS ? MAX_THREADS : threads);
-    int per_worker = prec >= SPLIT_BLOCKS_FROM ? 2 : 1;
+    /* Two blocks a worker from SPLIT_BLOCKS_FROM, twice as many each time the precision doubles again. */
+    int per_worker = 1;
+    while (prec / per_worker >= SPLIT_BLOCKS_FROM && (per_worker == 1 || prec / per_worker >= 2 * SPLIT_BLOCKS_FROM) &&
+           per_worker < MAX_BLOCKS / MAX_THREADS)
+        per_worker *= 2;
     /* Milliseconds of work: no threads, no progress reports. */
     int small = terms < 4 * EXACT_BELOW;
     if (small)
