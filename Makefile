@@ -7,6 +7,8 @@
 # make flake     - the default suite 10 times in a row: any failure is a flaky test to fix
 # make bench-load  - scaled out under load: 10 clients, 1,000 tasks, 2 web processes, 2 workers (bench/load.py)
 # make bench-table - the task table at a million tasks (bench/table.py)
+# make bench     - the digit engines against their peers, 10^5 to 10^8 places, with memory per phase (bench/engine.py)
+# make bench-large - the same, and 10^9 places on the native engine
 # make native    - optional: build the faster native engine (see README)
 # make messages  - after changing a message for people: update the Russian catalogue (then translate the new ones)
 PYTHON ?= python3
@@ -14,7 +16,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST := $(BIN)/python -m pytest --durations=15
 
-.PHONY: messages run web worker bench-load bench-table test test-full lint flake bench native test-setup
+.PHONY: messages run web worker bench-load bench-table test test-full lint flake bench bench-large native test-setup
 
 run: $(VENV)/installed
 	$(BIN)/python app.py
@@ -60,6 +62,10 @@ bench-table: test-setup
 bench: $(VENV)/installed-dev
 	scripts/install-bench-peers.sh
 	$(BIN)/python bench/engine.py
+
+bench-large: $(VENV)/installed-dev
+	scripts/install-bench-peers.sh
+	$(BIN)/python bench/engine.py --large
 
 # FLINT built for this CPU, python-flint and the C engine against it, and the check kernel, all
 # inside native/ (about 5 minutes on 2 cores). The app uses it when present.

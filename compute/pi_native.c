@@ -9,14 +9,19 @@
  * Why not python-flint's arb.pi(), as the portable path does: FLINT computes
  * pi with its generic hypergeometric series, whose binary splitting hands work
  * to a second thread only at the top split and runs every node above four
- * terms in ball arithmetic. Here the Chudnovsky series is split into one block
- * of equal cost per thread (exact integers up to 4096 terms, balls above), the
- * blocks are merged with FLINT's threaded FFT multiplication, and the steps
- * that do not depend on the series (sqrt(10005), 5^n) run on the thread that
- * would otherwise wait. At 10^8 places on two cores, pi itself takes 15.5 s
- * here against 16.8 s for arb.pi() on the same FLINT, and a whole task 18 s
- * against 20 to 22 s by way of python-flint (README, performance). The series
- * also reports its progress, which arb.pi() cannot.
+ * terms in ball arithmetic. Here the Chudnovsky series is split into blocks
+ * of equal cost, one or more per thread (exact integers up to 4096 terms, balls
+ * above), the blocks are merged with FLINT's threaded FFT multiplication, and
+ * the steps that do not depend on the series (sqrt(10005), the powers of 5 for
+ * the conversion) run on the threads beside it. At 10^8 places on two cores,
+ * pi itself takes 15.5 s here against 16.8 s for arb.pi() on the same FLINT,
+ * and a whole task 18 s against 20 to 22 s by way of python-flint (README,
+ * performance). Every step reports its progress, which arb.pi() cannot.
+ *
+ * Memory is the other constraint (at 10^9 places each number is 415 MB, and
+ * FLINT's FFT scratch for one product of two of them 8.6 GB): the largest
+ * products are made in pieces (lean_mul), each number is freed once spent, and
+ * the conversion writes each digit once, straight into the caller's buffer.
  *
  *   1/pi = 12 sum_k (-1)^k (6k)! (13591409 + 545140134 k) / ((3k)! (k!)^3 640320^(3k + 3/2))
  *   pi   = 426880 sqrt(10005) Q(0, N) / T(0, N)
@@ -42,11 +47,11 @@
 #define EXACT_BELOW 4096 /* terms: below this the numbers are far smaller than any precision used */
 #define MAX_THREADS 16
 /* From this precision on (about 4 x 10^8 places), each thread sums two blocks
- * one after the other and leaves their merge to the calling thread, which does
- * it with FLINT's threaded multiplication: two threads each merging their
- * block's top halves at once would each hold the FFT scratch of a product of
- * billions of bits. Below it, merging in the threads is faster (2 s of 26 at
- * 10^8 places). */
+ * one after the other (four from 1.7 x 10^9 places, and so on) and leaves their
+ * merges to the calling thread, which does them with FLINT's threaded
+ * multiplication: two threads each merging their block's top halves at once
+ * would each hold the FFT scratch of a product of billions of bits. Below it,
+ * merging in the threads is faster (2 s of 26 at 10^8 places). */
 #define SPLIT_BLOCKS_FROM (LEAN_PRODUCT_BITS / 4)
 #define MAX_BLOCKS (MAX_THREADS * 8)
 /* FLINT's FFT multiplication (fft_small) takes 2 x 4 x 8 bytes of scratch per
@@ -329,9 +334,10 @@ static slong balanced_boundary(slong terms, double share)
 /* The first worker also computes sqrt(10005). Where the threads leave their top
  * merges to the calling thread (SPLIT_BLOCKS_FROM), it gets this much less of
  * the series' cost, so that they finish together (measured at 10^9 places:
- * 284 s against 268 s with equal shares). Below, cost_before's fit already
- * balances them (17.2 s against 17.3 s at 10^8). */
-#define SQRT_COST_SPLIT 0.03
+ * 284 s against 268 s with equal shares, 263 s against 277 s with 0.03; the
+ * square root's time varies by a third with what the other thread does).
+ * Below, cost_before's fit already balances them (17.2 s against 17.3 s at 10^8). */
+#define SQRT_COST_SPLIT 0.015
 
 /* The share of the series' cost in the blocks before block `block`: each
  * worker's blocks share its part equally. */
@@ -377,9 +383,11 @@ static int unique_floor(fmpz_t out, const arb_t x)
  * table built by squaring (beside the series, on the thread that would wait).
  * Every floor taken must be the same over the whole ball, as for the digits as
  * a whole; otherwise the caller retries with more guard bits. Why not
- * fmpz_get_str: it divides by powers of ten, holding the dividend, the divisor,
- * the quotient and their FFT scratch at once (12 GB at 10^9 places), and a
- * single call cannot say how far it has come. */
+ * fmpz_get_str on floor(pi 10^n): that takes one more product of the whole
+ * size (by 5^n) and the integer beside the ball, its memory is FLINT's to
+ * choose (2.8 GB beyond its input and output for 5 x 10^8 digits on one thread),
+ * and one call cannot say how far it has come. It is faster, though: 45 s
+ * against 56 s here at 10^9 places. */
 typedef struct
 {
     fmpz power[MAX_LEVELS]; /* power[k] = 5^(leaf 2^k) for k < levels */
@@ -594,10 +602,9 @@ static void *run_worker(void *arg)
 {
     worker_t *w = arg;
     double started = seconds_now();
-    for (int i = 0; i < w->blocks; i++)
-        split_block(&w->block[i], w->prec, w->progress);
-    trace("series: a thread's blocks", started);
-    started = seconds_now();
+    /* The work beside the series first, while the other threads' numbers are
+     * still small: done last, sqrt(10005)'s Newton steps would hold their FFT
+     * scratch beside another thread's top merges (10.2 against 9.5 GB at 10^9). */
     if (w->sqrt_out != NULL)
     {
         arb_sqrt_ui(w->sqrt_out, 10005, w->prec);
@@ -608,6 +615,11 @@ static void *run_worker(void *arg)
         build_powers(w->powers_for);
         trace("series: powers of 5", started);
     }
+    flint_cleanup(); /* their FFT scratch, before the blocks grow their own */
+    started = seconds_now();
+    for (int i = 0; i < w->blocks; i++)
+        split_block(&w->block[i], w->prec, w->progress);
+    trace("series: a thread's blocks", started);
     /* FLINT keeps each thread's FFT scratch (gigabytes at 10^9 places) until
      * told to free it: without this, the blocks' buffers outlive the blocks. */
     flint_cleanup();
@@ -746,8 +758,9 @@ static void pi_ball(arb_t pi, conversion_t *conversion, slong prec, int threads,
  * hex_position + 1 .. hex_position + hex_count of the computed ball, for the
  * caller's independent check (Bellard's formula), or "" if the ball does not pin them down.
  * on_progress (may be NULL) is called with PHASE_SERIES and the share of the
- * terms summed at the start and then every second, and with PHASE_FINAL and
- * PHASE_CONVERTING as those steps start.
+ * terms summed at the start, every second and after each level of merges; with
+ * PHASE_FINAL as it starts and after its product; with PHASE_CONVERTING and the
+ * share of digits written as it starts and every second.
  *
  * Returns PI_OK, or PI_AMBIGUOUS if the ball straddles an integer (nothing
  * written: retry with a higher prec). */

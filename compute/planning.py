@@ -82,9 +82,9 @@ def largest_n_fitting(free_bytes: int, c_path: bool = False) -> int:
 
 def default_max_n(total_bytes: int, c_path: bool = False) -> int:
     """PI_MAX_N's default: the largest n that fits in ``total_bytes`` with MEMORY_MARGIN to spare,
-    rounded down to two significant digits (1,800,000,000 rather than 1,873,220,465)."""
+    rounded down to two significant digits (2,000,000,000 rather than 2,017,358,126)."""
     # No allowance for places_to_compute's rounding up: it never goes past PI_MAX_N,
     # and a two-digit n is not rounded at all.
     fits = int((total_bytes / (1 + MEMORY_MARGIN) - _BASE_BYTES[c_path]) / _BYTES_PER_PLACE[c_path])
-    step = 10 ** max(0, len(str(fits)) - 2)
+    step: int = 10 ** max(0, len(str(fits)) - 2)
     return max(1, fits // step * step)
