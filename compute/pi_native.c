@@ -63,7 +63,7 @@
 #define LEAN_PRODUCT_BITS ((slong) 84 << 26)
 #endif
 #ifndef LEAN_MAX_PIECES
-#define LEAN_MAX_PIECES 4
+#define LEAN_MAX_PIECES 3
 #endif
 #define LOG2_10 3.32192809488736234787
 /* Digits a leaf of the decimal conversion prints with fmpz_get_str (at most). */
