@@ -73,8 +73,8 @@ def _engine(value: object) -> str:
 
 def _default_max_n() -> int:
     # The largest n this machine's memory holds with a quarter to spare, for the
-    # engine its workers will load (compute/planning.py): 1.8 x 10^9 on 24 GiB
-    # with `make native`, 10^9 without.
+    # engine its workers will load (compute/planning.py): 2 x 10^9 on 24 GiB
+    # with `make native`, 1.1 x 10^9 without.
     return default_max_n(psutil.virtual_memory().total, expected_engine().c_path)
 
 
