@@ -76,8 +76,8 @@ def pi_digits_at(
     Also the hex digits at places ``hex_position + 1 ..`` of the same ball.
     ``on_progress`` gets "series" with the share of its terms summed (at the
     start, then every second, then after each level of merges), "final" as it
-    starts and after its product, and "converting" with the share of digits
-    written, every second.
+    starts, after its product and after each step of the division, and
+    "converting" with the share of digits written, every second.
     """
     if not load():
         raise RuntimeError("the native engine's C path is not built: run `make native`")

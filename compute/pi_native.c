@@ -644,6 +644,43 @@ static void wait_for_blocks(progress_t *progress, int workers, slong terms, doub
     }
 }
 
+/* z = x / y to prec bits, as arb_div, in steps that report their progress
+ * (PHASE_FINAL, after PRODUCT_SHARE): the division by Karp and Markstein that
+ * arb_div makes in one call, written with balls, so that each step's result
+ * provably holds what it should without FLINT's own error analysis.
+ *   u  = 1/y to half the precision (a ball),
+ *   q0 = the midpoint of x u, taken as exact,
+ *   r  = x - y q0, small: the error of q0, times y,
+ *   z  = q0 + r u, which holds q0 + r/y = x/y since u holds 1/y. */
+static void divide_reporting(arb_t z, const arb_t x, const arb_t y, slong prec, progress_callback on_progress)
+{
+    slong half = prec / 2 + 64;
+    double steps[] = {0.5, 0.6, 0.9};
+    arb_t u, q0, r;
+    arb_init(u);
+    arb_init(q0);
+    arb_init(r);
+    arb_set_round(r, y, half);
+    arb_inv(u, r, half);
+    if (on_progress != NULL)
+        on_progress(PHASE_FINAL, PRODUCT_SHARE + (1 - PRODUCT_SHARE) * steps[0]);
+    arb_set_round(r, x, half);
+    arb_mul(q0, r, u, half);
+    mag_zero(arb_radref(q0));
+    if (on_progress != NULL)
+        on_progress(PHASE_FINAL, PRODUCT_SHARE + (1 - PRODUCT_SHARE) * steps[1]);
+    lean_mul(r, y, q0, prec);
+    arb_sub(r, x, r, prec);
+    if (on_progress != NULL)
+        on_progress(PHASE_FINAL, PRODUCT_SHARE + (1 - PRODUCT_SHARE) * steps[2]);
+    arb_set_round(r, r, half);
+    arb_mul(r, r, u, half);
+    arb_add(z, q0, r, prec);
+    arb_clear(u);
+    arb_clear(q0);
+    arb_clear(r);
+}
+
 /* pi to prec bits, as a ball; builds the conversion's powers of 5 on the way. */
 static void pi_ball(arb_t pi, conversion_t *conversion, slong prec, int threads, progress_callback on_progress)
 {
@@ -735,7 +772,7 @@ static void pi_ball(arb_t pi, conversion_t *conversion, slong prec, int threads,
     if (on_progress != NULL)
         on_progress(PHASE_FINAL, PRODUCT_SHARE);
     started = seconds_now();
-    arb_div(pi, pi, block[0].T, prec);
+    divide_reporting(pi, pi, block[0].T, prec, on_progress);
     trace("final: division", started);
 
     flint_set_num_threads(old_threads);
@@ -759,7 +796,7 @@ static void pi_ball(arb_t pi, conversion_t *conversion, slong prec, int threads,
  * caller's independent check (Bellard's formula), or "" if the ball does not pin them down.
  * on_progress (may be NULL) is called with PHASE_SERIES and the share of the
  * terms summed at the start, every second and after each level of merges; with
- * PHASE_FINAL as it starts and after its product; with PHASE_CONVERTING and the
+ * PHASE_FINAL as it starts, after its product and after each step of the division; with PHASE_CONVERTING and the
  * share of digits written as it starts and every second.
  *
  * Returns PI_OK, or PI_AMBIGUOUS if the ball straddles an integer (nothing
