@@ -73,11 +73,15 @@ def estimated_peak_bytes(places: int, c_path: bool = False) -> int:
     return int(_BASE_BYTES[c_path] + _BYTES_PER_PLACE[c_path] * places)
 
 
+def _places_fitting(free_bytes: float, c_path: bool) -> float:
+    # estimated_peak_bytes, inverted.
+    return (free_bytes - _BASE_BYTES[c_path]) / _BYTES_PER_PLACE[c_path]
+
+
 def largest_n_fitting(free_bytes: int, c_path: bool = False) -> int:
     """The largest n whose computation (rounded up, as places_to_compute does) is expected to fit in ``free_bytes``."""
-    places = (free_bytes - _BASE_BYTES[c_path]) / _BYTES_PER_PLACE[c_path]
     # places_to_compute rounds n up by at most 10%.
-    return max(0, int(places / 1.1))
+    return max(0, int(_places_fitting(free_bytes, c_path) / 1.1))
 
 
 def default_max_n(total_bytes: int, c_path: bool = False) -> int:
@@ -85,6 +89,6 @@ def default_max_n(total_bytes: int, c_path: bool = False) -> int:
     rounded down to two significant digits (2,000,000,000 rather than 2,017,358,126)."""
     # No allowance for places_to_compute's rounding up: it never goes past PI_MAX_N,
     # and a two-digit n is not rounded at all.
-    fits = int((total_bytes / (1 + MEMORY_MARGIN) - _BASE_BYTES[c_path]) / _BYTES_PER_PLACE[c_path])
+    fits = int(_places_fitting(total_bytes / (1 + MEMORY_MARGIN), c_path))
     step: int = 10 ** max(0, len(str(fits)) - 2)
     return max(1, fits // step * step)

@@ -201,7 +201,7 @@ def test_products_in_pieces_and_split_blocks_give_the_same_digits(tmp_path: Path
         text=True,
         check=True,
     )
-    # The paths were taken: products in pieces, and on two threads four blocks merged in two levels.
+    # The paths were taken: products in pieces, and on two threads several blocks each, merged in two levels or more.
     assert max(int(count) for count in re.findall(r"in (\d+) pieces", result.stderr)) > 1
     assert result.stderr.count("a level of merges") >= 2 * 2
     digits = json.loads(result.stdout)
