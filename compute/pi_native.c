@@ -12,8 +12,8 @@
  * terms in ball arithmetic. Here the Chudnovsky series is split into blocks
  * of equal cost, one or more per thread (exact integers up to 4096 terms, balls
  * above), the blocks are merged with FLINT's threaded FFT multiplication, and
- * the steps that do not depend on the series (sqrt(10005), the powers of 5 for
- * the conversion) run on the threads beside it. At 10^8 places on two cores,
+ * the steps that do not depend on the series (sqrt(10005), and below 4 x 10^8
+ * places the powers of 5 for the conversion) run on the threads beside it. At 10^8 places on two cores,
  * pi itself takes 15.5 s here against 16.8 s for arb.pi() on the same FLINT,
  * and a whole task 18 s against 20 to 22 s by way of python-flint (README,
  * performance). Every step reports its progress, which arb.pi() cannot.
@@ -427,9 +427,10 @@ static void plan_conversion(conversion_t *c, slong places, slong guard)
         fmpz_init(&c->power[k]);
 }
 
+/* Once: by a block thread beside the series, or else by the conversion. */
 static void build_powers(conversion_t *c)
 {
-    if (c->levels == 0)
+    if (c->levels == 0 || !fmpz_is_zero(&c->power[0]))
         return;
     fmpz_ui_pow_ui(&c->power[0], 5, c->leaf);
     for (int k = 1; k < c->levels; k++)
@@ -561,6 +562,11 @@ static int convert_fraction(conversion_t *c, arb_t f, slong places, int threads,
     int finished = 0, halves = 1, running = 0;
     double started = seconds_now();
 
+    int old_threads = flint_get_num_threads();
+    flint_set_num_threads(threads);
+    build_powers(c);
+    flint_set_num_threads(old_threads);
+    trace("converting: powers of 5", started);
     arb_init(&part[0]);
     arb_init(&part[1]);
     arb_swap(&part[0], f);
@@ -569,7 +575,6 @@ static int convert_fraction(conversion_t *c, arb_t f, slong places, int threads,
     {
         /* The top split on this thread, with FLINT's threads; then one half each. */
         slong left = c->leaf << (c->levels - 1);
-        int old_threads = flint_get_num_threads();
         flint_set_num_threads(threads);
         split_digits(c, &part[0], &part[1], places, c->levels);
         flint_set_num_threads(old_threads);
@@ -697,7 +702,7 @@ static void divide_reporting(arb_t z, const arb_t x, const arb_t y, slong prec, 
     arb_clear(r);
 }
 
-/* pi to prec bits, as a ball; builds the conversion's powers of 5 on the way. */
+/* pi to prec bits, as a ball; builds the conversion's powers of 5 on the way unless memory is the limit. */
 static void pi_ball(arb_t pi, conversion_t *conversion, slong prec, int threads, progress_callback on_progress)
 {
     double started = seconds_now();
@@ -736,7 +741,9 @@ static void pi_ball(arb_t pi, conversion_t *conversion, slong prec, int threads,
         work[i].prec = prec;
         work[i].progress = &progress;
         work[i].sqrt_out = i == 0 ? root : NULL;
-        work[i].powers_for = i == (workers > 1 ? 1 : 0) ? conversion : NULL;
+        /* Where memory is the limit (split blocks), the powers wait for the conversion:
+         * held through the top merges they would add to the peak (9.4 GB at 10^9). */
+        work[i].powers_for = per_worker == 1 && i == (workers > 1 ? 1 : 0) ? conversion : NULL;
     }
     /* Every block gets a thread of its own, which runs FLINT single-threaded
      * (what the blocks want), and this thread reports progress meanwhile. */
