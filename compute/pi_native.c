@@ -13,10 +13,10 @@
  * of equal cost, one or more per thread (exact integers up to 4096 terms, balls
  * above), the blocks are merged with FLINT's threaded FFT multiplication, and
  * the steps that do not depend on the series (sqrt(10005), and below 4 x 10^8
- * places the powers of 5 for the conversion) run on the threads beside it. At 10^8 places on two cores,
- * pi itself takes 15.5 s here against 16.8 s for arb.pi() on the same FLINT,
- * and a whole task 18 s against 20 to 22 s by way of python-flint (README,
- * performance). Every step reports its progress, which arb.pi() cannot.
+ * places the powers of 5 for the conversion) run on the threads beside it.
+ * At 10^8 places on two cores, pi itself takes 15.5 s here against 16.8 s
+ * for arb.pi() on the same FLINT, and a whole task 18 s against 20 to 22 s by
+ * way of python-flint (README, performance). Every step reports its progress, which arb.pi() cannot.
  *
  * Memory is the other constraint (at 10^9 places each number is 415 MB, and
  * FLINT's FFT scratch for one product of two of them 8.6 GB): the largest
@@ -567,6 +567,7 @@ static int convert_fraction(conversion_t *c, arb_t f, slong places, int threads,
     build_powers(c);
     flint_set_num_threads(old_threads);
     trace("converting: powers of 5", started);
+    started = seconds_now();
     arb_init(&part[0]);
     arb_init(&part[1]);
     arb_swap(&part[0], f);
