@@ -16,7 +16,8 @@
  * places the powers of 5 for the conversion) run on the threads beside it.
  * At 10^8 places on two cores, pi itself takes 15.5 s here against 16.8 s
  * for arb.pi() on the same FLINT, and a whole task 18 s against 20 to 22 s by
- * way of python-flint (README, performance). Every step reports its progress, which arb.pi() cannot.
+ * way of python-flint (README, performance). Every step reports its
+ * progress, which arb.pi() cannot.
  *
  * Memory is the other constraint (at 10^9 places each number is 415 MB, and
  * FLINT's FFT scratch for one product of two of them 8.6 GB): the largest
