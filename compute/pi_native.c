@@ -21,7 +21,7 @@
  *
  * Memory is the other constraint (at 10^9 places each number is 415 MB, and
  * FLINT's FFT scratch for one product of two of them 8.6 GB): the largest
- * products are made in pieces (lean_mul), each number is freed once spent, and
+ * products are made in pieces (capped_mul), each number is freed once spent, and
  * the conversion writes each digit once, straight into the caller's buffer.
  *
  *   1/pi = 12 sum_k (-1)^k (6k)! (13591409 + 545140134 k) / ((3k)! (k!)^3 640320^(3k + 3/2))
@@ -37,6 +37,7 @@
 
 #include "flint/arb.h"
 #include "flint/fmpz.h"
+#include "flint/mpn_extras.h"
 
 #define TERM_A 13591409
 #define TERM_B 545140134
@@ -47,31 +48,32 @@
 #define BITS_PER_TERM 47
 #define EXACT_BELOW 4096 /* terms: below this the numbers are far smaller than any precision used */
 #define MAX_THREADS 16
-/* From this precision on (about 4 x 10^8 places), each thread sums two blocks
- * one after the other (four from 1.7 x 10^9 places, and so on) and leaves their
- * merges to the calling thread, which does them with FLINT's threaded
- * multiplication: two threads each merging their block's top halves at once
- * would each hold the FFT scratch of a product of billions of bits. Below it,
- * merging in the threads is faster (2 s of 26 at 10^8 places). */
-#define SPLIT_BLOCKS_FROM (LEAN_PRODUCT_BITS / 4)
-#define MAX_BLOCKS (MAX_THREADS * 8)
-/* FLINT's FFT multiplication (fft_small) takes 2 x 4 x 8 bytes of scratch per
- * 84-bit coefficient of the product, rounded up to a power of two: 8.6 GB for
- * the product of two numbers of 3.3 billion bits (10^9 places). Products
- * larger than this many bits are done in pieces of at most it, which halves
- * the scratch at the cost of a third more time for those few products. */
-#ifndef LEAN_PRODUCT_BITS /* (smaller in a test build, to exercise the pieces) */
-#define LEAN_PRODUCT_BITS ((slong) 84 << 26)
+/* FLINT's FFT multiplication (fft_small) takes 16 np 2^d bytes of scratch
+ * for a product of 2^d coefficients of about 84 bits (np = 4 primes), and
+ * keeps it until flint_cleanup: 4.3 GB for a product of two numbers of 3.3
+ * billion bits (10^9 places), more than any number it makes. Products larger
+ * than this are made by capped_mul in pieces no larger (2^25 coefficients,
+ * 2.1 GB of scratch; 83 bits, not 84, leave room for fft_small's rounding up). */
+#ifndef CAPPED_PRODUCT_BITS /* (smaller in a test build, to exercise the pieces) */
+#define CAPPED_PRODUCT_BITS ((slong) 83 << 25)
 #endif
-#ifndef LEAN_MAX_PIECES
-#define LEAN_MAX_PIECES 3
-#endif
+/* From this precision on (about 4 x 10^8 places), each thread sums several
+ * blocks one after the other, so that no block's own products outgrow half
+ * the cap (two threads make them at once), and leaves their merges to the
+ * calling thread, which makes them with FLINT's threaded multiplication.
+ * Below it, merging in the threads is faster (2 s of 26 at 10^8 places). */
+#define SPLIT_BLOCKS_FROM (CAPPED_PRODUCT_BITS / 2)
+/* The cap of the thread that multiplies: half of it on threads that make their
+ * products beside another's (the blocks, the conversion's halves). */
+static __thread slong product_cap = CAPPED_PRODUCT_BITS;
+#define MAX_BLOCKS (MAX_THREADS * 16)
 #define LOG2_10 3.32192809488736234787
 /* Digits a leaf of the decimal conversion prints with fmpz_get_str (at most). */
 #ifndef LEAF_DIGITS
 #define LEAF_DIGITS 4096
 #endif
 #define MAX_LEVELS 60
+#define SQRT_GUARD_BITS 32
 
 enum { PI_OK = 0, PI_AMBIGUOUS = 1, PI_BAD_ARGUMENT = 2 };
 enum { PHASE_SERIES = 0, PHASE_FINAL = 1, PHASE_CONVERTING = 2 };
@@ -83,6 +85,8 @@ enum { PHASE_SERIES = 0, PHASE_FINAL = 1, PHASE_CONVERTING = 2 };
 #define SPLIT_BLOCKS_SHARE 0.78
 /* The final phase's first step, 426880 sqrt(10005) Q, against the division that follows (measured). */
 #define PRODUCT_SHARE 0.3
+/* Where sqrt(10005) waits for the merges (from SPLIT_BLOCKS_FROM), its share of the final phase (measured). */
+#define SQRT_SHARE 0.4
 
 /* Called from the calling thread only, with a phase and the fraction of it done. */
 typedef void (*progress_callback)(int phase, double done);
@@ -186,81 +190,195 @@ static void release(arb_t x)
     arb_init(x);
 }
 
-/* z = x y to prec bits, as arb_mul, but in pieces of at most LEAN_PRODUCT_BITS:
- * y's midpoint is cut into runs of limbs, each multiplied by x and the
- * products summed as balls; |x| rad(y) is added to the radius at the end. */
-static void lean_mul(arb_t z, const arb_t x, const arb_t y, slong prec)
+/* z = x y rounded to prec bits, as arb_mul, for products larger than one FFT
+ * of CAPPED_PRODUCT_BITS: the product is made of pieces no larger, added into
+ * the top limbs of the product, those that prec keeps.
+ *
+ * x's mantissa is cut into equal runs of limbs; each run meets only the limbs
+ * of y whose products with it reach the kept limbs, in runs as long as the
+ * cap allows. A piece's part below the kept limbs is dropped, and the product
+ * of a run with the limbs of y below those it meets is never made: each is
+ * less than one unit of the lowest kept limb, so their count, in that unit,
+ * goes into the radius with the radii's own terms and the rounding. At 10^9
+ * places a product of two numbers of prec bits costs 1.2 times the two pieces
+ * of half the cap's scratch that it replaces. */
+static void capped_mul(arb_t z, const arb_t x, const arb_t y, slong prec)
 {
     slong xbits = arb_bits(x), ybits = arb_bits(y);
-    if (xbits > ybits)
-    {
-        lean_mul(z, y, x, prec);
-        return;
-    }
-    /* Only a few pieces, each costing a multiplication by x: past 10^9 places, where
-     * x alone is larger than the cap, the cap doubles (each piece's FFT is then
-     * still one size below the whole product's). */
-    slong cap = LEAN_PRODUCT_BITS;
-    while (cap - xbits < 64 * FLINT_BITS || ybits / (cap - xbits) >= LEAN_MAX_PIECES)
-        cap *= 2;
-    if (xbits + ybits <= cap || !arb_is_finite(x) || !arb_is_finite(y) || arf_is_special(arb_midref(y)))
+    if (xbits + ybits <= product_cap || !arb_is_finite(x) || !arb_is_finite(y) ||
+        arf_is_special(arb_midref(x)) || arf_is_special(arb_midref(y)))
     {
         arb_mul(z, x, y, prec);
         return;
     }
-    nn_srcptr limbs;
-    slong count;
-    ARF_GET_MPN_READONLY(limbs, count, arb_midref(y));
-    slong per_piece = (cap - xbits) / FLINT_BITS;
-    arb_t sum, term;
-    arf_t piece;
-    mag_t error;
-    fmpz_t shift;
-    arb_init(sum);
-    arb_init(term);
-    arf_init(piece);
-    mag_init(error);
-    fmpz_init(shift);
-    for (slong low = 0; low < count; low += per_piece)
+    if (xbits < ybits)
     {
-        slong high = FLINT_MIN(count, low + per_piece);
-        /* the limbs [low, high) of y's mantissa, at their place: the mantissa is a
-         * fraction of `count` limbs times 2^exponent */
-        arf_set_mpn(piece, limbs + low, high - low, ARF_SGNBIT(arb_midref(y)));
-        fmpz_sub_si(shift, ARF_EXPREF(arb_midref(y)), FLINT_BITS * (count - low));
-        arf_mul_2exp_fmpz(piece, piece, shift);
-        /* Not arb_addmul_arf, which would spare the term: it adds the product
-         * unrounded, and peaked higher (9.8 against 9.4 GB at 10^9 places). */
-        arb_mul_arf(term, x, piece, prec);
-        arb_add(sum, sum, term, prec);
+        capped_mul(z, y, x, prec);
+        return;
     }
+    nn_srcptr xp, yp;
+    slong xn, yn;
+    ARF_GET_MPN_READONLY(xp, xn, arb_midref(x));
+    ARF_GET_MPN_READONLY(yp, yn, arb_midref(y));
+    slong cap = product_cap / FLINT_BITS;
+    /* x is the longer; y's runs take what the cap leaves beside x's */
+    slong x_run = yn <= cap / 2 ? cap - yn : cap / 2;
+    slong x_runs = (xn + x_run - 1) / x_run;
+    x_run = (xn + x_runs - 1) / x_runs;
+    slong y_run = cap - x_run;
+    slong zn = xn + yn;
+    slong low = FLINT_MAX(0, zn - (prec / FLINT_BITS + 2)); /* limbs of x y below those kept */
+    slong kept = zn - low;
+    nn_ptr sum = flint_calloc(kept, sizeof(ulong)); /* x y / 2^(64 low) < 2^(64 kept): no carry out */
+    nn_ptr piece = flint_malloc((x_run + y_run) * sizeof(ulong));
+    ulong dropped = 0;
+    for (slong i = 0; i < xn; i += x_run)
+    {
+        slong x_length = FLINT_MIN(x_run, xn - i);
+        /* y's limbs below `first` meet this run only below the kept limbs */
+        slong first = FLINT_MAX(0, low - i - x_length);
+        dropped += first > 0;
+        for (slong j = first; j < yn; j += y_run)
+        {
+            slong y_length = FLINT_MIN(y_run, yn - j);
+            if (x_length >= y_length)
+                flint_mpn_mul(piece, xp + i, x_length, yp + j, y_length);
+            else
+                flint_mpn_mul(piece, yp + j, y_length, xp + i, x_length);
+            slong at = i + j, length = x_length + y_length, skip = FLINT_MAX(0, low - at);
+            dropped += skip > 0;
+            mpn_add(sum + at + skip - low, sum + at + skip - low, zn - at - skip, piece + skip, length - skip);
+        }
 #ifdef PI_TRACE_PIECES
-    fprintf(stderr, "lean_mul: %ld x %ld bits in %ld pieces\n", (long) xbits, (long) ybits, (long) ((count + per_piece - 1) / per_piece));
+        fprintf(stderr, "capped_mul: %ld x %ld limbs, x's run %ld of %ld\n", (long) xn, (long) yn, (long) (i / x_run + 1), (long) x_runs);
 #endif
-    arb_get_mag(error, x);
-    mag_mul(error, error, arb_radref(y));
-    arb_add_error_mag(sum, error);
-    arb_swap(z, sum);
-    arb_clear(sum);
-    arb_clear(term);
-    arf_clear(piece);
-    mag_clear(error);
+    }
+    flint_free(piece);
+
+    /* x y lies in [sum, sum + dropped] units of 2^shift (in magnitude) */
+    fmpz_t shift;
+    mag_t error, term;
+    fmpz_init(shift);
+    mag_init(error);
+    mag_init(term);
+    fmpz_add(shift, ARF_EXPREF(arb_midref(x)), ARF_EXPREF(arb_midref(y)));
+    fmpz_sub_si(shift, shift, FLINT_BITS * kept);
+    mag_set_ui(error, dropped);
+    mag_mul_2exp_fmpz(error, error, shift);
+    /* the radii's terms, as arb_mul: |x| rad(y) + |y| rad(x) + rad(x) rad(y) */
+    arf_get_mag(term, arb_midref(x));
+    mag_addmul(error, term, arb_radref(y));
+    arf_get_mag(term, arb_midref(y));
+    mag_addmul(error, term, arb_radref(x));
+    mag_mul(term, arb_radref(x), arb_radref(y));
+    mag_add(error, error, term);
+    int negative = ARF_SGNBIT(arb_midref(x)) ^ ARF_SGNBIT(arb_midref(y));
+    /* x and y are read for the last time above: z may be either */
+    arf_set_mpn(arb_midref(z), sum, kept, negative);
+    flint_free(sum);
+    arf_mul_2exp_fmpz(arb_midref(z), arb_midref(z), shift);
+    mag_swap(arb_radref(z), error);
+    arb_set_round(z, z, prec);
     fmpz_clear(shift);
+    mag_clear(error);
+    mag_clear(term);
 }
 
-/* z += x y, as arb_addmul, in pieces as lean_mul. */
-static void lean_addmul(arb_t z, const arb_t x, const arb_t y, slong prec)
+/* z += x y, as arb_addmul, with capped_mul's pieces. */
+static void capped_addmul(arb_t z, const arb_t x, const arb_t y, slong prec)
 {
-    if (arb_bits(x) + arb_bits(y) <= LEAN_PRODUCT_BITS)
+    if (arb_bits(x) + arb_bits(y) <= product_cap)
     {
         arb_addmul(z, x, y, prec);
         return;
     }
     arb_t product;
     arb_init(product);
-    lean_mul(product, x, y, prec);
+    capped_mul(product, x, y, prec);
     arb_add(z, z, product, prec);
     arb_clear(product);
+}
+
+/* z = x n, as arb_mul_fmpz, with capped_mul's pieces (n copied into a ball when they are needed). */
+static void capped_mul_fmpz(arb_t z, const arb_t x, const fmpz_t n, slong prec)
+{
+    if (arb_bits(x) + (slong) fmpz_bits(n) <= product_cap)
+    {
+        arb_mul_fmpz(z, x, n, prec);
+        return;
+    }
+    arb_t ball;
+    arb_init(ball);
+    arb_set_fmpz(ball, n);
+    capped_mul(z, x, ball, prec);
+    arb_clear(ball);
+}
+
+/* 1/sqrt(a) to about prec bits, a midpoint (no radius): Newton's iteration
+ * r - r (a r^2 - 1) / 2 from half the precision, as FLINT's _arf_rsqrt_newton. */
+static void rsqrt_midpoint(arb_t r, ulong a, slong prec)
+{
+    if (prec < 100000)
+    {
+        arb_rsqrt_ui(r, a, prec + SQRT_GUARD_BITS);
+        mag_zero(arb_radref(r));
+        return;
+    }
+    slong wp = prec + SQRT_GUARD_BITS, hp = prec / 2 + SQRT_GUARD_BITS;
+    arb_t t;
+    arb_init(t);
+    rsqrt_midpoint(r, a, hp);
+    capped_mul(t, r, r, wp);
+    arb_mul_ui(t, t, a, wp);
+    arb_sub_ui(t, t, 1, hp);
+    arb_mul_2exp_si(t, t, -1);
+    capped_mul(t, t, r, hp);
+    arb_sub(r, r, t, wp);
+    mag_zero(arb_radref(r));
+    arb_clear(t);
+}
+
+/* sqrt(a) to prec bits, as arb_sqrt_ui, from products no larger than the cap
+ * (FLINT's own square root makes products of 2^26 coefficients at 10^9
+ * places): s from Newton's iteration, as FLINT's _arf_sqrt_newton, then the
+ * ball proven by |sqrt(a) - s| = |a - s^2| / (sqrt(a) + s) <= |a - s^2| / s. */
+static void capped_sqrt_ui(arb_t root, ulong a, slong prec)
+{
+    if (prec < 100000)
+    {
+        arb_sqrt_ui(root, a, prec);
+        return;
+    }
+    slong wp = prec + SQRT_GUARD_BITS, hp = prec / 2 + SQRT_GUARD_BITS;
+    arb_t r, v, u;
+    mag_t error, lower;
+    arb_init(r);
+    arb_init(v);
+    arb_init(u);
+    mag_init(error);
+    mag_init(lower);
+    rsqrt_midpoint(r, a, hp);
+    arb_mul_ui(v, r, a, hp); /* v = a r, sqrt(a) to half the precision */
+    capped_mul(u, v, v, wp);
+    arb_sub_ui(u, u, a, hp);
+    arb_neg(u, u);
+    capped_mul(u, u, r, hp);
+    arb_mul_2exp_si(u, u, -1);
+    arb_add(v, v, u, wp); /* v + r (a - v^2) / 2 */
+    mag_zero(arb_radref(v));
+    arb_clear(r);
+    /* the proof: a - s^2 as a ball, its upper bound over a lower bound of s */
+    capped_mul(u, v, v, wp);
+    arb_sub_ui(u, u, a, wp);
+    arb_get_mag(error, u);
+    arf_get_mag_lower(lower, arb_midref(v));
+    mag_div(error, error, lower);
+    mag_swap(arb_radref(v), error);
+    arb_set_round(root, v, prec);
+    arb_clear(v);
+    arb_clear(u);
+    mag_clear(error);
+    mag_clear(lower);
 }
 
 typedef struct
@@ -275,15 +393,15 @@ typedef struct
 static void merge_blocks(block_t *left, block_t *right, slong prec)
 {
     /* Each number is freed as soon as it is spent: at the top, each is hundreds of megabytes. */
-    lean_mul(left->T, left->T, right->Q, prec);
-    lean_addmul(left->T, left->P, right->T, prec);
+    capped_mul(left->T, left->T, right->Q, prec);
+    capped_addmul(left->T, left->P, right->T, prec);
     release(right->T);
     if (!right->need_p)
         release(left->P);
-    lean_mul(left->Q, left->Q, right->Q, prec);
+    capped_mul(left->Q, left->Q, right->Q, prec);
     release(right->Q);
     if (right->need_p)
-        lean_mul(left->P, left->P, right->P, prec);
+        capped_mul(left->P, left->P, right->P, prec);
     release(right->P);
     left->b = right->b;
     left->need_p = right->need_p;
@@ -346,28 +464,6 @@ static slong balanced_boundary(slong terms, double share)
             high = mid;
     }
     return high;
-}
-
-/* The first worker also computes sqrt(10005). Where the threads leave their top
- * merges to the calling thread (SPLIT_BLOCKS_FROM), it gets this much less of
- * the series' cost, so that they finish together (measured at 10^9 places:
- * 284 s against 268 s with equal shares, 263 s against 277 s with 0.03; the
- * square root's time varies by a third with what the other thread does).
- * Below, cost_before's fit already balances them (17.2 s against 17.3 s at 10^8). */
-#define SQRT_COST_SPLIT 0.015
-
-/* The share of the series' cost in the blocks before block `block`: each
- * worker's blocks share its part equally. */
-static double share_before(int block, int per_worker, int workers)
-{
-    if (workers == 1)
-        return (double) block / per_worker;
-    double sqrt_cost = per_worker > 1 ? SQRT_COST_SPLIT : 0.0;
-    double first = (1.0 - (workers - 1) * sqrt_cost) / workers;
-    int worker = block / per_worker;
-    double start = worker == 0 ? 0.0 : first + (worker - 1) * (first + sqrt_cost);
-    double part = worker == 0 ? first : first + sqrt_cost;
-    return start + part * (block % per_worker) / per_worker;
 }
 
 /* floor(x) if it is the same integer over the whole ball. */
@@ -496,7 +592,7 @@ static void split_digits(conversion_t *c, arb_t f, arb_t rest, slong count, int 
     fmpz_t z;
     arb_init(g);
     fmpz_init(z);
-    arb_mul_fmpz(g, f, &c->power[level - 1], bits_for_digits(count, c->guard));
+    capped_mul_fmpz(g, f, &c->power[level - 1], bits_for_digits(count, c->guard));
     arb_mul_2exp_si(g, g, left);
     if (!unique_floor(z, g))
         give_up(c);
@@ -545,7 +641,10 @@ typedef struct
 static void *convert_half(void *arg)
 {
     half_t *h = arg;
+    slong own_cap = product_cap; /* (this may be the calling thread, with no thread to spare) */
+    product_cap = CAPPED_PRODUCT_BITS / 2;
     convert_node(h->conversion, h->f, h->count, h->level, h->out);
+    product_cap = own_cap;
     flint_cleanup(); /* this thread's FFT scratch */
     __atomic_fetch_add(h->finished, 1, __ATOMIC_RELEASE);
     return NULL;
@@ -625,12 +724,12 @@ static void *run_worker(void *arg)
 {
     worker_t *w = arg;
     double started = seconds_now();
-    /* The work beside the series first, while the other threads' numbers are
-     * still small: done last, sqrt(10005)'s Newton steps would hold their FFT
-     * scratch beside another thread's top merges (10.2 against 9.5 GB at 10^9). */
+    slong own_cap = product_cap; /* (this may be the calling thread, with no thread to spare) */
+    product_cap = CAPPED_PRODUCT_BITS / 2;
+    /* The work beside the series first, while the other thread's numbers are still small. */
     if (w->sqrt_out != NULL)
     {
-        arb_sqrt_ui(w->sqrt_out, 10005, w->prec);
+        capped_sqrt_ui(w->sqrt_out, 10005, w->prec);
         trace("series: sqrt(10005)", started);
     }
     if (w->powers_for != NULL)
@@ -646,6 +745,7 @@ static void *run_worker(void *arg)
     /* FLINT keeps each thread's FFT scratch (gigabytes at 10^9 places) until
      * told to free it: without this, the blocks' buffers outlive the blocks. */
     flint_cleanup();
+    product_cap = own_cap;
     __atomic_fetch_add(&w->progress->workers_finished, 1, __ATOMIC_RELEASE);
     return NULL;
 }
@@ -668,14 +768,15 @@ static void wait_for_blocks(progress_t *progress, int workers, slong terms, doub
 }
 
 /* z = x / y to prec bits, as arb_div, in steps that report their progress
- * (PHASE_FINAL, after PRODUCT_SHARE): the division by Karp and Markstein that
+ * (PHASE_FINAL, from done_before): the division by Karp and Markstein that
  * arb_div makes in one call, written with balls, so that each step's result
  * provably holds what it should without FLINT's own error analysis.
  *   u  = 1/y to half the precision (a ball),
  *   q0 = the midpoint of x u, taken as exact,
  *   r  = x - y q0, small: the error of q0, times y,
  *   z  = q0 + r u, which holds q0 + r/y = x/y since u holds 1/y. */
-static void divide_reporting(arb_t z, const arb_t x, const arb_t y, slong prec, progress_callback on_progress)
+static void divide_reporting(arb_t z, const arb_t x, const arb_t y, slong prec, double done_before,
+                             progress_callback on_progress)
 {
     slong half = prec / 2 + 64;
     double steps[] = {0.5, 0.6, 0.9};
@@ -686,18 +787,18 @@ static void divide_reporting(arb_t z, const arb_t x, const arb_t y, slong prec, 
     arb_set_round(r, y, half);
     arb_inv(u, r, half);
     if (on_progress != NULL)
-        on_progress(PHASE_FINAL, PRODUCT_SHARE + (1 - PRODUCT_SHARE) * steps[0]);
+        on_progress(PHASE_FINAL, done_before + (1 - done_before) * steps[0]);
     arb_set_round(r, x, half);
-    arb_mul(q0, r, u, half);
+    capped_mul(q0, r, u, half);
     mag_zero(arb_radref(q0));
     if (on_progress != NULL)
-        on_progress(PHASE_FINAL, PRODUCT_SHARE + (1 - PRODUCT_SHARE) * steps[1]);
-    lean_mul(r, y, q0, prec);
+        on_progress(PHASE_FINAL, done_before + (1 - done_before) * steps[1]);
+    capped_mul(r, y, q0, prec);
     arb_sub(r, x, r, prec);
     if (on_progress != NULL)
-        on_progress(PHASE_FINAL, PRODUCT_SHARE + (1 - PRODUCT_SHARE) * steps[2]);
+        on_progress(PHASE_FINAL, done_before + (1 - done_before) * steps[2]);
     arb_set_round(r, r, half);
-    arb_mul(r, r, u, half);
+    capped_mul(r, r, u, half);
     arb_add(z, q0, r, prec);
     arb_clear(u);
     arb_clear(q0);
@@ -710,11 +811,13 @@ static void pi_ball(arb_t pi, conversion_t *conversion, slong prec, int threads,
     double started = seconds_now();
     slong terms = (prec + 2 * BITS_PER_TERM) / BITS_PER_TERM + 1;
     int workers = threads < 1 ? 1 : (threads > MAX_THREADS ? MAX_THREADS : threads);
-    /* Two blocks a worker from SPLIT_BLOCKS_FROM, twice as many each time the precision doubles again. */
+    /* From SPLIT_BLOCKS_FROM, blocks small enough that the largest products in
+     * them, the size of their Q (3 log2 k + 54 bits a term), fit in half the cap. */
     int per_worker = 1;
-    while (prec / per_worker >= SPLIT_BLOCKS_FROM && (per_worker == 1 || prec / per_worker >= 2 * SPLIT_BLOCKS_FROM) &&
-           per_worker < MAX_BLOCKS / MAX_THREADS)
-        per_worker *= 2;
+    double series_bits = terms * (3 * log2((double) terms) + 54);
+    if (prec >= SPLIT_BLOCKS_FROM)
+        while (series_bits / (workers * per_worker) > CAPPED_PRODUCT_BITS / 2 && per_worker < MAX_BLOCKS / MAX_THREADS)
+            per_worker *= 2;
     /* Milliseconds of work: no threads, no progress reports. */
     int small = terms < 4 * EXACT_BELOW;
     if (small)
@@ -733,7 +836,7 @@ static void pi_ball(arb_t pi, conversion_t *conversion, slong prec, int threads,
         arb_init(block[i].Q);
         arb_init(block[i].T);
         block[i].a = i == 0 ? 0 : block[i - 1].b;
-        block[i].b = i == blocks - 1 ? terms : balanced_boundary(terms, share_before(i + 1, per_worker, workers));
+        block[i].b = i == blocks - 1 ? terms : balanced_boundary(terms, (double) (i + 1) / blocks);
         block[i].need_p = i != blocks - 1;
     }
     for (int i = 0; i < workers; i++)
@@ -742,7 +845,10 @@ static void pi_ball(arb_t pi, conversion_t *conversion, slong prec, int threads,
         work[i].blocks = per_worker;
         work[i].prec = prec;
         work[i].progress = &progress;
-        work[i].sqrt_out = i == 0 ? root : NULL;
+        /* Where memory is the limit, sqrt(10005) waits for the merges, so that it is
+         * not held through them (0.4 GB at 10^9 places), and makes its products with
+         * both threads; below, it takes one thread beside the series. */
+        work[i].sqrt_out = per_worker == 1 && i == 0 ? root : NULL;
         /* Where memory is the limit (split blocks), the powers wait for the conversion:
          * held through the top merges they would add to the peak (9.4 GB at 10^9). */
         work[i].powers_for = per_worker == 1 && i == (workers > 1 ? 1 : 0) ? conversion : NULL;
@@ -791,13 +897,22 @@ static void pi_ball(arb_t pi, conversion_t *conversion, slong prec, int threads,
     mag_mul(tail, tail, q);
     arb_add_error_mag(block[0].T, tail);
 
-    lean_mul(pi, root, block[0].Q, prec);
+    if (per_worker > 1)
+    {
+        capped_sqrt_ui(root, 10005, prec);
+        trace("final: sqrt(10005)", started);
+        started = seconds_now();
+        if (on_progress != NULL)
+            on_progress(PHASE_FINAL, SQRT_SHARE);
+    }
+    capped_mul(pi, root, block[0].Q, prec);
+    double product_done = per_worker > 1 ? SQRT_SHARE + (1 - SQRT_SHARE) * PRODUCT_SHARE : PRODUCT_SHARE;
     arb_mul_ui(pi, pi, 426880, prec);
     trace("final: times sqrt(10005)", started);
     if (on_progress != NULL)
-        on_progress(PHASE_FINAL, PRODUCT_SHARE);
+        on_progress(PHASE_FINAL, product_done);
     started = seconds_now();
-    divide_reporting(pi, pi, block[0].T, prec, on_progress);
+    divide_reporting(pi, pi, block[0].T, prec, product_done, on_progress);
     trace("final: division", started);
 
     flint_set_num_threads(old_threads);
