@@ -173,7 +173,11 @@ from compute import native_pi
 native_pi.LIBRARY_PATH = Path(sys.argv[1])  # before compute.engine loads it
 from compute import engine
 assert engine.USES_C_PATH
-print(json.dumps({str(places): engine.pi_digits(places, threads=2) for places in json.loads(sys.argv[2])}))
+digits = {}
+for places in json.loads(sys.argv[2]):
+    reports = []  # the last size's are printed
+    digits[str(places)] = engine.pi_digits(places, lambda phase, done: reports.append([phase, done]), threads=2)
+print(json.dumps({"digits": digits, "reports": reports}))
 """
 
 
@@ -205,6 +209,12 @@ def test_products_in_pieces_and_split_blocks_give_the_same_digits(tmp_path: Path
     # The paths were taken: products in pieces, and on two threads several blocks each, merged in two levels or more.
     assert max(int(count) for count in re.findall(r"x.s run \d+ of (\d+)", result.stderr)) > 1
     assert result.stderr.count("a level of merges") >= 2 * 2
-    digits = json.loads(result.stdout)
+    found = json.loads(result.stdout)
     for count in places:
-        assert digits[str(count)] == reference_digits[:count], count
+        assert found["digits"][str(count)] == reference_digits[:count], count
+    # The square root now opens the final phase: its steps are reported, in order, as the division's are.
+    phases = [phase for phase, _ in found["reports"]]
+    starts = [phase for index, phase in enumerate(phases) if index == 0 or phases[index - 1] != phase]
+    assert starts == ["series", "final", "converting", "checking"]
+    final = [done for phase, done in found["reports"] if phase == "final"]
+    assert final == sorted(final) and len([done for done in final if 0.0 < done < 1.0]) >= 5
