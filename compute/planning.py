@@ -52,15 +52,20 @@ def estimated_hex_seconds(place: int, build: str = "portable") -> float:
 
 
 # Peak resident memory of a fresh computation (the worker and its Bellard
-# helper), measured with bench/engine.py on this project's machine, README
-# "Where the memory goes". The C path of `make native`: 1.4 GB at 10^8 places,
-# 9.5 GB at 10^9 (its largest products are made in pieces, compute/pi_native.c),
-# so about 9.5 bytes a place over a base. python-flint's arb.pi (the portable
-# engine, and the native build without its C path) is not measured past 10^8
-# (0.8 GB): FLINT's one-piece products at 10^9 hold 8.6 GB of FFT scratch alone,
-# so it keeps the older, safer 17 bytes a place.
-_BYTES_PER_PLACE = {True: 9.5, False: 17.0}  # by whether the C path computes
-_BASE_BYTES = {True: 500 * 2**20, False: 100 * 2**20}
+# helper), measured on this project's machine, README "Where the memory goes".
+# The C path of `make native`: 5.9 GB at 10^9 places (bench/engine.py) and
+# 17.3 GB at 3 x 10^9 (once; its products are capped at 2^25 FFT coefficients up
+# to 10^9 places and grow with the numbers past it, compute/pi_native.c): the
+# line through them, 5.7 bytes a place over 0.25 GB. python-flint's arb.pi (the
+# portable engine, and the native build without its C path) is not measured
+# past 10^8 (0.8 GB): FLINT's one-piece products at 10^9 hold 8.6 GB of FFT
+# scratch alone, so it keeps the older, safer 17 bytes a place.
+_BYTES_PER_PLACE = {True: 5.7, False: 17.0}  # by whether the C path computes
+_BASE_BYTES = {True: 250 * 2**20, False: 100 * 2**20}
+# The line holds for the C path up to the largest n measured: past about
+# 3.4 x 10^9 places its products' cap doubles again (4.3 GB more scratch), so
+# PI_MAX_N's default goes no further without a measurement there.
+_LARGEST_MEASURED = {True: 3 * 10**9, False: None}
 # PI_MAX_N's default leaves this share of the machine's memory spare.
 MEMORY_MARGIN = 0.25
 
@@ -86,9 +91,11 @@ def largest_n_fitting(free_bytes: int, c_path: bool = False) -> int:
 
 def default_max_n(total_bytes: int, c_path: bool = False) -> int:
     """PI_MAX_N's default: the largest n that fits in ``total_bytes`` with MEMORY_MARGIN to spare,
-    rounded down to two significant digits (2,000,000,000 rather than 2,017,358,126)."""
+    rounded down to two significant digits (2,000,000,000 rather than 2,017,358,126), and not
+    past the largest n the memory model was measured at."""
     # No allowance for places_to_compute's rounding up: it never goes past PI_MAX_N,
     # and a two-digit n is not rounded at all.
     fits = int(_places_fitting(total_bytes / (1 + MEMORY_MARGIN), c_path))
     step: int = 10 ** max(0, len(str(fits)) - 2)
-    return max(1, fits // step * step)
+    largest = _LARGEST_MEASURED[c_path]
+    return max(1, min(fits // step * step, largest if largest is not None else fits))

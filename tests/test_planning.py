@@ -25,11 +25,12 @@ def test_default_max_n_is_the_largest_that_fits_with_a_quarter_to_spare(total: i
         return estimated_peak_bytes(places_to_compute(n, max_n), c_path) * (1 + MEMORY_MARGIN)
 
     assert needs(n, n) <= total and needs(n - 1, n) <= total
-    assert needs(n + step, n + step) > total  # the next two-digit value up would not fit
+    # The next two-digit value up would not fit, or n is the largest the model was measured at.
+    assert needs(n + step, n + step) > total or (c_path and n == 3 * 10**9)
 
 
 def test_the_c_path_fits_more_places_than_python_flint() -> None:
     # The C path makes its largest products in pieces (README, "Where the memory goes").
     assert default_max_n(24 * GIB, c_path=True) > default_max_n(24 * GIB, c_path=False)
-    assert estimated_peak_bytes(10**9, c_path=True) < 11 * 10**9  # measured: 9.5 GB
+    assert estimated_peak_bytes(10**9, c_path=True) < 7 * 10**9  # measured: 5.9 GB
     assert largest_n_fitting(estimated_peak_bytes(10**9, c_path=True), c_path=True) < 10**9
