@@ -218,3 +218,23 @@ def test_products_in_pieces_and_split_blocks_give_the_same_digits(tmp_path: Path
     assert starts == ["series", "final", "converting", "checking"]
     final = [done for phase, done in found["reports"] if phase == "final"]
     assert final == sorted(final) and len([done for done in final if 0.0 < done < 1.0]) >= 5
+
+
+@native_built
+def test_capped_products_and_square_root_hold_the_exact_values(tmp_path: Path) -> None:
+    # capped_mul and capped_sqrt_ui against FLINT's exact arithmetic, with a cap of
+    # 4,000 bits so that every product is made in pieces, some of them dropped: the
+    # exact product must lie in each ball, no ball far wider than arb_mul's, and
+    # sqrt(10005) in its ball at full accuracy (tests/capped_mul_check.c).
+    program = tmp_path / "capped_mul_check"
+    source = PROJECT_ROOT / "tests" / "capped_mul_check.c"
+    flint = NATIVE / "flint"
+    subprocess.run(
+        ["gcc", "-O2", "-DCAPPED_PRODUCT_BITS=4000", "-o", str(program), str(source),
+         f"-I{flint / 'include'}", f"-L{flint / 'lib'}", f"-Wl,-rpath,{flint / 'lib'}",
+         "-lflint", "-lgmp", "-lpthread", "-lm"],
+        check=True,
+    )  # fmt: skip
+    result = subprocess.run([str(program)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.strip() == "checked 303"

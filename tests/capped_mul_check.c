@@ -1,0 +1,77 @@
+/* Checks compute/pi_native.c's capped_mul and capped_sqrt_ui against FLINT's exact
+ * arithmetic, built by tests/test_engine_builds.py with a tiny cap so that every
+ * product is made in pieces. Prints one line per failure and "checked N" at the end. */
+#include "../compute/pi_native.c"
+
+int main(void)
+{
+    flint_rand_t state;
+    arb_t x, y, z, exact;
+    int failures = 0, checked = 0;
+    flint_rand_init(state);
+    arb_init(x);
+    arb_init(y);
+    arb_init(z);
+    arb_init(exact);
+    for (int i = 0; i < 300; i++)
+    {
+        slong xbits = 2000 + n_randint(state, 60000), ybits = 2000 + n_randint(state, 60000);
+        slong prec = 1000 + n_randint(state, 80000);
+        /* full-length mantissas, of either sign and any scale */
+        arb_urandom(x, state, xbits);
+        arb_urandom(y, state, ybits);
+        arb_mul_2exp_si(x, x, (slong) n_randint(state, 200) - 100);
+        if (n_randint(state, 2))
+            arb_neg(y, y);
+        if (n_randint(state, 2))
+            mag_set_ui_2exp_si(arb_radref(x), 1, -xbits);
+        if (n_randint(state, 2))
+            mag_set_ui_2exp_si(arb_radref(y), 1, -ybits);
+        /* the exact product of the midpoints must lie in the ball, and the ball be barely wider than arb_mul's */
+        capped_mul(z, x, y, prec);
+        arf_mul(arb_midref(exact), arb_midref(x), arb_midref(y), ARF_PREC_EXACT, ARF_RND_DOWN);
+        mag_zero(arb_radref(exact));
+        if (!arb_contains(z, exact))
+        {
+            printf("capped_mul: %ld x %ld bits at %ld: the exact product is outside\n", xbits, ybits, prec);
+            failures++;
+        }
+        /* no wider than arb_mul's ball by more than a factor 16 and a few units in the last place */
+        arb_mul(exact, x, y, prec);
+        mag_t allowed;
+        mag_init(allowed);
+        mag_mul_2exp_si(allowed, arb_radref(exact), 4);
+        arf_mag_add_ulp(allowed, allowed, arb_midref(exact), prec - 4);
+        if (mag_cmp(arb_radref(z), allowed) > 0)
+        {
+            printf("capped_mul: %ld x %ld bits at %ld: the ball is far wider than arb_mul's\n", xbits, ybits, prec);
+            failures++;
+        }
+        mag_clear(allowed);
+        checked++;
+    }
+    for (slong prec = 100000; prec <= 2000000; prec *= 3)
+    {
+        arb_t root, square;
+        arb_init(root);
+        arb_init(square);
+        capped_sqrt_ui(root, 10005, prec, NULL, 0.0);
+        arb_sqr(square, root, 2 * prec + 64);
+        if (!arb_contains_si(square, 10005) || arb_rel_accuracy_bits(root) < prec - 4)
+        {
+            printf("capped_sqrt_ui at %ld: the ball misses sqrt(10005) or is too wide\n", prec);
+            failures++;
+        }
+        arb_clear(root);
+        arb_clear(square);
+        checked++;
+    }
+    printf("checked %d\n", checked);
+    arb_clear(x);
+    arb_clear(y);
+    arb_clear(z);
+    arb_clear(exact);
+    flint_rand_clear(state);
+    flint_cleanup_master();
+    return failures != 0;
+}
