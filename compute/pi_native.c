@@ -76,6 +76,7 @@ static __thread slong product_cap = CAPPED_PRODUCT_BITS;
 #endif
 #define MAX_LEVELS 60
 #define SQRT_GUARD_BITS 32
+#define SQRT_NEWTON_FROM 100000 /* bits: below, FLINT's square root is small enough */
 
 enum { PI_OK = 0, PI_AMBIGUOUS = 1, PI_BAD_ARGUMENT = 2 };
 enum { PHASE_SERIES = 0, PHASE_FINAL = 1, PHASE_CONVERTING = 2 };
@@ -326,7 +327,7 @@ static void capped_mul_fmpz(arb_t z, const arb_t x, const fmpz_t n, slong prec)
  * r - r (a r^2 - 1) / 2 from half the precision, as FLINT's _arf_rsqrt_newton. */
 static void rsqrt_midpoint(arb_t r, ulong a, slong prec)
 {
-    if (prec < 100000)
+    if (prec < SQRT_NEWTON_FROM)
     {
         arb_rsqrt_ui(r, a, prec + SQRT_GUARD_BITS);
         mag_zero(arb_radref(r));
@@ -353,7 +354,7 @@ static void rsqrt_midpoint(arb_t r, ulong a, slong prec)
  * Reports PHASE_FINAL's progress on the way up to `share` (if on_progress is given). */
 static void capped_sqrt_ui(arb_t root, ulong a, slong prec, progress_callback on_progress, double share)
 {
-    if (prec < 100000)
+    if (prec < SQRT_NEWTON_FROM)
     {
         arb_sqrt_ui(root, a, prec);
         return;
@@ -836,6 +837,8 @@ static void pi_ball(arb_t pi, conversion_t *conversion, slong prec, int threads,
     if (small)
         workers = per_worker = 1;
     int blocks = workers * per_worker;
+    /* Where memory is the limit (split blocks), sqrt(10005) waits for the merges. */
+    int sqrt_after_merges = per_worker > 1;
     block_t block[MAX_BLOCKS];
     worker_t work[MAX_THREADS];
     pthread_t thread[MAX_THREADS];
@@ -861,7 +864,7 @@ static void pi_ball(arb_t pi, conversion_t *conversion, slong prec, int threads,
         /* Where memory is the limit, sqrt(10005) waits for the merges, so that it is
          * not held through them (0.4 GB at 10^9 places), and makes its products with
          * both threads; below, it takes one thread beside the series. */
-        work[i].sqrt_out = per_worker == 1 && i == 0 ? root : NULL;
+        work[i].sqrt_out = !sqrt_after_merges && i == 0 ? root : NULL;
         /* Where memory is the limit (split blocks), the powers wait for the conversion:
          * held through the top merges they would add to the peak (9.4 GB at 10^9). */
         work[i].powers_for = per_worker == 1 && i == (workers > 1 ? 1 : 0) ? conversion : NULL;
@@ -920,7 +923,7 @@ static void pi_ball(arb_t pi, conversion_t *conversion, slong prec, int threads,
     mag_mul(tail, tail, q);
     arb_add_error_mag(block[0].T, tail);
 
-    if (per_worker > 1)
+    if (sqrt_after_merges)
     {
         capped_sqrt_ui(root, 10005, prec, on_progress, SQRT_SHARE);
         trace("final: sqrt(10005)", started);
@@ -929,7 +932,7 @@ static void pi_ball(arb_t pi, conversion_t *conversion, slong prec, int threads,
             on_progress(PHASE_FINAL, SQRT_SHARE);
     }
     capped_mul(pi, root, block[0].Q, prec);
-    double product_done = per_worker > 1 ? SQRT_SHARE + (1 - SQRT_SHARE) * PRODUCT_SHARE : PRODUCT_SHARE;
+    double product_done = sqrt_after_merges ? SQRT_SHARE + (1 - SQRT_SHARE) * PRODUCT_SHARE : PRODUCT_SHARE;
     arb_mul_ui(pi, pi, 426880, prec);
     trace("final: times sqrt(10005)", started);
     if (on_progress != NULL)
