@@ -196,6 +196,8 @@ class HeldWorkers:
         return psutil.Process(int(pid_file.read_text()))
 
     def send(self, task_id: int, command: str, attempt: int = 1) -> None:
+        """Append a command; one sent before the worker starts waits for it."""
+        self.folder.mkdir(exist_ok=True)
         with open(self.folder / f"{task_id}-{attempt}", "a") as commands:
             commands.write(command + "\n")
 
