@@ -75,9 +75,10 @@ def pi_digits(places: int, on_phase: PhaseCallback | None = None, threads: int =
 
     :param places: how many places after the decimal point, at least 1.
     :param on_phase: called with a phase and the share of it done. The C path
-        reports "series" (the share of terms summed every second, then each
-        level of merges), "final" (the product, then each step of the division),
-        "converting" (the share of digits written every second) and "checking"; python-flint,
+        reports "series" (the share of terms summed every second, then the
+        merges' products), "final" (the square root's steps, the product, then each
+        step of the division), "converting" (the top split, then the share of
+        digits written every second) and "checking"; python-flint,
         whose pi is one call, "computing", "converting" and "checking".
     :param threads: threads FLINT may use for this computation.
     :param check: run the independent spot check (Bellard's formula; raises CheckFailed).

@@ -75,9 +75,11 @@ def pi_digits_at(
 
     Also the hex digits at places ``hex_position + 1 ..`` of the same ball.
     ``on_progress`` gets "series" with the share of its terms summed (at the
-    start, then every second, then after each level of merges), "final" as it
-    starts, after its product and after each step of the division, and
-    "converting" with the share of digits written, every second.
+    start, then every second), then its merges' products done; "final" as it
+    starts, after each step of the square root, its product and each step of
+    the division; and "converting" through its top split, then with the share
+    of digits written, every second. A product made in pieces reports each
+    piece, at most once a second.
     """
     if not load():
         raise RuntimeError("the native engine's C path is not built: run `make native`")

@@ -80,16 +80,24 @@ static __thread slong product_cap = CAPPED_PRODUCT_BITS;
 
 enum { PI_OK = 0, PI_AMBIGUOUS = 1, PI_BAD_ARGUMENT = 2 };
 enum { PHASE_SERIES = 0, PHASE_FINAL = 1, PHASE_CONVERTING = 2 };
+#ifndef REPORT_EVERY_SECONDS /* (a test build reports every step) */
 #define REPORT_EVERY_SECONDS 1.0
-/* The blocks' share of the series' time; merging them takes the rest, reported
- * level by level: 2 of 21 s at 10^8 places, where the threads merge their own
- * blocks; 83 of 371 s at 10^9, where they leave the top merges to one thread. */
+#endif
+/* The blocks' share of the series' time; merging them takes the rest: 2 of 21 s
+ * at 10^8 places, where each thread's block is whole. With split blocks the
+ * merges take more, the more blocks a thread has (measured, whole task): 0.78
+ * with two a thread (4 x 10^8 to 7 x 10^8 places), 0.65 with four (10^9: 196 of
+ * 301 s), 0.47 with sixteen (3 x 10^9: 640 of 1,374 s); so 0.11 less a doubling. */
 #define BLOCKS_SHARE 0.9
 #define SPLIT_BLOCKS_SHARE 0.78
+#define SPLIT_BLOCKS_SHARE_PER_DOUBLING 0.11
 /* The final phase's first step, 426880 sqrt(10005) Q, against the division that follows (measured). */
 #define PRODUCT_SHARE 0.3
 /* Where sqrt(10005) waits for the merges (from SPLIT_BLOCKS_FROM), its share of the final phase (24 of 55 s at 10^9). */
 #define SQRT_SHARE 0.4
+/* The conversion's top split, one product on the calling thread before the halves
+ * write digits: its share of the conversion (9.4 of 63 s at 10^9 places, 14.5 of 97 s). */
+#define TOP_SPLIT_SHARE 0.15
 
 /* Called from the calling thread only, with a phase and the fraction of it done. */
 typedef void (*progress_callback)(int phase, double done);
@@ -126,12 +134,24 @@ static long status_mib(const char *field)
     return kib / 1024;
 }
 
-static void trace(const char *step, double since)
+static int tracing(void)
 {
     static int enabled = -1;
     if (enabled < 0)
         enabled = getenv("PI_NATIVE_TRACE") != NULL;
-    if (!enabled)
+    return enabled;
+}
+
+/* A figure that is not a step, such as where the merges' share of the progress starts (tests read it). */
+static void trace_figure(const char *name, double value)
+{
+    if (tracing())
+        fprintf(stderr, "pi_native: %s %.6f\n", name, value);
+}
+
+static void trace(const char *step, double since)
+{
+    if (!tracing())
         return;
     fprintf(stderr, "pi_native: %-28s %8.2f s %8ld MiB, peak %8ld MiB\n", step, seconds_now() - since,
             status_mib("VmRSS:"), status_mib("VmHWM:"));
@@ -193,6 +213,42 @@ static void release(arb_t x)
     arb_init(x);
 }
 
+/* Progress within a step of the calling thread, reported after each product and
+ * each piece of a capped product: one level of merges takes 35 s at 10^9 places
+ * and up to 223 s at 3 x 10^9, a product of the final phase 10 s, too long for
+ * the bar to stand still. */
+typedef struct
+{
+    progress_callback on_progress;
+    int phase;
+    double from, to; /* the phase's share this step covers */
+    int products, done; /* in this step */
+    double last_report;
+} step_progress_t;
+
+/* Set on the calling thread during such steps only: capped_mul reports its pieces through it. */
+static __thread step_progress_t *step_progress = NULL;
+
+/* Report the step's products done so far, and `part` of the one under way (at most once a REPORT_EVERY_SECONDS). */
+static void report_step(double part)
+{
+    step_progress_t *s = step_progress;
+    if (s == NULL || s->on_progress == NULL || seconds_now() - s->last_report < REPORT_EVERY_SECONDS)
+        return;
+    double done = FLINT_MIN(1.0, (s->done + part) / s->products);
+    s->on_progress(s->phase, s->from + (s->to - s->from) * done);
+    s->last_report = seconds_now();
+}
+
+static void step_product_done(void)
+{
+    if (step_progress != NULL)
+    {
+        step_progress->done++;
+        report_step(0.0);
+    }
+}
+
 /* z = x y rounded to prec bits, as arb_mul, for products larger than one FFT
  * of CAPPED_PRODUCT_BITS: the product is made of pieces no larger, added into
  * the top limbs of the product, those that prec keeps.
@@ -241,6 +297,9 @@ static void capped_mul(arb_t z, const arb_t x, const arb_t y, slong prec)
     nn_ptr sum = flint_calloc(kept, sizeof(ulong)); /* x y / 2^(64 low) < 2^(64 kept): no carry out */
     nn_ptr piece = flint_malloc((x_run + y_run) * sizeof(ulong));
     ulong dropped = 0;
+    slong pieces = 0, pieces_done = 0;
+    for (slong i = 0; i < xn; i += x_run)
+        pieces += (yn - FLINT_MAX(0, low - i - FLINT_MIN(x_run, xn - i)) + y_run - 1) / y_run;
     for (slong i = 0; i < xn; i += x_run)
     {
         slong x_length = FLINT_MIN(x_run, xn - i);
@@ -257,6 +316,7 @@ static void capped_mul(arb_t z, const arb_t x, const arb_t y, slong prec)
             slong at = i + j, length = x_length + y_length, skip = FLINT_MAX(0, low - at);
             dropped += skip > 0;
             mpn_add(sum + at + skip - low, sum + at + skip - low, zn - at - skip, piece + skip, length - skip);
+            report_step((double) ++pieces_done / pieces);
         }
 #ifdef PI_TRACE_PIECES
         fprintf(stderr, "capped_mul: %ld x %ld limbs, x's run %ld of %ld\n", (long) xn, (long) yn, (long) (i / x_run + 1), (long) x_runs);
@@ -323,6 +383,16 @@ static void capped_mul_fmpz(arb_t z, const arb_t x, const fmpz_t n, slong prec)
     arb_clear(ball);
 }
 
+/* capped_mul as a step of the final phase, its pieces reported from `from` to `to`. */
+static void capped_mul_reporting(arb_t z, const arb_t x, const arb_t y, slong prec, progress_callback on_progress,
+                                 double from, double to)
+{
+    step_progress_t step = {on_progress, PHASE_FINAL, from, to, 1, 0, seconds_now()};
+    step_progress = &step;
+    capped_mul(z, x, y, prec);
+    step_progress = NULL;
+}
+
 /* 1/sqrt(a) to about prec bits, a midpoint (no radius): Newton's iteration
  * r - r (a r^2 - 1) / 2 from half the precision, as FLINT's _arf_rsqrt_newton. */
 static void rsqrt_midpoint(arb_t r, ulong a, slong prec)
@@ -371,10 +441,10 @@ static void capped_sqrt_ui(arb_t root, ulong a, slong prec, progress_callback on
     if (on_progress != NULL)
         on_progress(PHASE_FINAL, share * 0.3);
     arb_mul_ui(v, r, a, hp); /* v = a r, sqrt(a) to half the precision */
-    capped_mul(u, v, v, wp);
+    capped_mul_reporting(u, v, v, wp, on_progress, share * 0.3, share * 0.45);
     arb_sub_ui(u, u, a, hp);
     arb_neg(u, u);
-    capped_mul(u, u, r, hp);
+    capped_mul_reporting(u, u, r, hp, on_progress, share * 0.45, share * 0.6);
     arb_mul_2exp_si(u, u, -1);
     arb_add(v, v, u, wp); /* v + r (a - v^2) / 2 */
     mag_zero(arb_radref(v));
@@ -382,7 +452,7 @@ static void capped_sqrt_ui(arb_t root, ulong a, slong prec, progress_callback on
     if (on_progress != NULL)
         on_progress(PHASE_FINAL, share * 0.6);
     /* the proof: a - s^2 as a ball, its upper bound over a lower bound of s */
-    capped_mul(u, v, v, wp);
+    capped_mul_reporting(u, v, v, wp, on_progress, share * 0.6, share);
     arb_sub_ui(u, u, a, wp);
     arb_get_mag(error, u);
     arf_get_mag_lower(lower, arb_midref(v));
@@ -408,14 +478,20 @@ static void merge_blocks(block_t *left, block_t *right, slong prec)
 {
     /* Each number is freed as soon as it is spent: at the top, each is hundreds of megabytes. */
     capped_mul(left->T, left->T, right->Q, prec);
+    step_product_done();
     capped_addmul(left->T, left->P, right->T, prec);
+    step_product_done();
     release(right->T);
     if (!right->need_p)
         release(left->P);
     capped_mul(left->Q, left->Q, right->Q, prec);
+    step_product_done();
     release(right->Q);
     if (right->need_p)
+    {
         capped_mul(left->P, left->P, right->P, prec);
+        step_product_done();
+    }
     release(right->P);
     left->b = right->b;
     left->need_p = right->need_p;
@@ -674,7 +750,7 @@ static int convert_fraction(conversion_t *c, arb_t f, slong places, int threads,
     half_t half[2];
     pthread_t thread[2];
     int finished = 0, halves = 1, running = 0;
-    double started = seconds_now();
+    double started = seconds_now(), top_share = 0.0;
 
     int old_threads = flint_get_num_threads();
     flint_set_num_threads(threads);
@@ -690,8 +766,12 @@ static int convert_fraction(conversion_t *c, arb_t f, slong places, int threads,
     {
         /* The top split on this thread, with FLINT's threads; then one half each. */
         slong left = c->leaf << (c->levels - 1);
+        step_progress_t top = {on_progress, PHASE_CONVERTING, 0.0, TOP_SPLIT_SHARE, 1, 0, seconds_now()};
+        top_share = TOP_SPLIT_SHARE;
         flint_set_num_threads(threads);
+        step_progress = &top;
         split_digits(c, &part[0], &part[1], places, c->levels);
+        step_progress = NULL;
         flint_set_num_threads(old_threads);
         /* This thread's FFT scratch, sized for the top split, before each half grows its own. */
         flint_cleanup();
@@ -712,7 +792,8 @@ static int convert_fraction(conversion_t *c, arb_t f, slong places, int threads,
         nanosleep(&pause, NULL);
         if (on_progress != NULL && seconds_now() - last_report >= REPORT_EVERY_SECONDS)
         {
-            on_progress(PHASE_CONVERTING, (double) __atomic_load_n(&c->digits_done, __ATOMIC_RELAXED) / places);
+            on_progress(PHASE_CONVERTING,
+                        top_share + (1 - top_share) * __atomic_load_n(&c->digits_done, __ATOMIC_RELAXED) / places);
             last_report = seconds_now();
         }
     }
@@ -803,16 +884,18 @@ static void divide_reporting(arb_t z, const arb_t x, const arb_t y, slong prec, 
     if (on_progress != NULL)
         on_progress(PHASE_FINAL, done_before + (1 - done_before) * steps[0]);
     arb_set_round(r, x, half);
-    capped_mul(q0, r, u, half);
+    capped_mul_reporting(q0, r, u, half, on_progress, done_before + (1 - done_before) * steps[0],
+                         done_before + (1 - done_before) * steps[1]);
     mag_zero(arb_radref(q0));
     if (on_progress != NULL)
         on_progress(PHASE_FINAL, done_before + (1 - done_before) * steps[1]);
-    capped_mul(r, y, q0, prec);
+    capped_mul_reporting(r, y, q0, prec, on_progress, done_before + (1 - done_before) * steps[1],
+                         done_before + (1 - done_before) * steps[2]);
     arb_sub(r, x, r, prec);
     if (on_progress != NULL)
         on_progress(PHASE_FINAL, done_before + (1 - done_before) * steps[2]);
     arb_set_round(r, r, half);
-    capped_mul(r, r, u, half);
+    capped_mul_reporting(r, r, u, half, on_progress, done_before + (1 - done_before) * steps[2], 1.0);
     arb_add(z, q0, r, prec);
     arb_clear(u);
     arb_clear(q0);
@@ -878,11 +961,13 @@ static void pi_ball(arb_t pi, conversion_t *conversion, slong prec, int threads,
         running++;
     for (int i = running; i < workers; i++)
         run_worker(&work[i]); /* no thread to spare: do it here */
-    double blocks_share = per_worker > 1 ? SPLIT_BLOCKS_SHARE : BLOCKS_SHARE;
+    double blocks_share = per_worker > 1 ? SPLIT_BLOCKS_SHARE - SPLIT_BLOCKS_SHARE_PER_DOUBLING * log2(per_worker / 2.0)
+                                         : BLOCKS_SHARE;
     wait_for_blocks(&progress, workers, terms, blocks_share, on_progress);
     for (int i = 0; i < running; i++)
         pthread_join(thread[i], NULL);
     trace("series: blocks", started);
+    trace_figure("series: the merges report from", blocks_share);
 
     started = seconds_now();
     flint_set_num_threads(workers);
@@ -901,8 +986,14 @@ static void pi_ball(arb_t pi, conversion_t *conversion, slong prec, int threads,
             product_cap = CAPPED_PRODUCT_BITS / 2;
             flint_cleanup(); /* FLINT keeps the scratch of its largest product so far */
         }
+        step_progress_t level = {on_progress, PHASE_SERIES, blocks_share + (1 - blocks_share) * levels_done / levels,
+                                 blocks_share + (1 - blocks_share) * (levels_done + 1) / levels, 0, 0, seconds_now()};
+        for (int i = 0; i + step < blocks; i += 2 * step)
+            level.products += 3 + block[i + step].need_p;
+        step_progress = &level;
         for (int i = 0; i + step < blocks; i += 2 * step)
             merge_blocks(&block[i], &block[i + step], prec);
+        step_progress = NULL;
         product_cap = own_cap;
         trace("series: a level of merges", level_started);
         if (on_progress != NULL)
@@ -931,8 +1022,8 @@ static void pi_ball(arb_t pi, conversion_t *conversion, slong prec, int threads,
         if (on_progress != NULL)
             on_progress(PHASE_FINAL, SQRT_SHARE);
     }
-    capped_mul(pi, root, block[0].Q, prec);
     double product_done = sqrt_after_merges ? SQRT_SHARE + (1 - SQRT_SHARE) * PRODUCT_SHARE : PRODUCT_SHARE;
+    capped_mul_reporting(pi, root, block[0].Q, prec, on_progress, sqrt_after_merges ? SQRT_SHARE : 0.0, product_done);
     arb_mul_ui(pi, pi, 426880, prec);
     trace("final: times sqrt(10005)", started);
     if (on_progress != NULL)
@@ -960,10 +1051,12 @@ static void pi_ball(arb_t pi, conversion_t *conversion, slong prec, int threads,
  * hex_out (hex_count + 1 bytes) gets the hexadecimal digits at places
  * hex_position + 1 .. hex_position + hex_count of the computed ball, for the
  * caller's independent check (Bellard's formula), or "" if the ball does not pin them down.
- * on_progress (may be NULL) is called with PHASE_SERIES and the share of the
- * terms summed at the start, every second and after each level of merges; with
- * PHASE_FINAL as it starts, after its product and after each step of the division; with PHASE_CONVERTING and the
- * share of digits written as it starts and every second.
+ * on_progress (may be NULL) is called from the calling thread only: with
+ * PHASE_SERIES and the share of the terms summed at the start and every second,
+ * then in the merges after each product; with PHASE_FINAL as it starts, after
+ * each step of the square root, its product and each step of the division; with
+ * PHASE_CONVERTING as it starts, then the share of digits written every second.
+ * Within a product made in pieces, each piece reports (at most once a second).
  *
  * Returns PI_OK, or PI_AMBIGUOUS if the ball straddles an integer (nothing
  * written: retry with a higher prec). */

@@ -187,12 +187,13 @@ def test_products_in_pieces_and_split_blocks_give_the_same_digits(tmp_path: Path
     # pieces that skip what lies below the precision kept, and each thread
     # leaves its blocks' top merges to the calling thread (compute/pi_native.c);
     # a build with that cap 7,000 times lower takes the same paths at 10^5 to
-    # 10^6 places, in seconds, and must give the same digits.
+    # 10^6 places, in seconds, and must give the same digits. It reports every
+    # step, not once a second, so that the reports within the steps show.
     library = tmp_path / "libpinative-lean.so"
     flint = NATIVE / "flint"
     subprocess.run(
-        ["gcc", "-O2", "-shared", "-fPIC", "-DCAPPED_PRODUCT_BITS=400000",
-         "-DPI_TRACE_PIECES", "-o", str(library), str(PROJECT_ROOT / "compute" / "pi_native.c"),
+        ["gcc", "-O2", "-shared", "-fPIC", "-DCAPPED_PRODUCT_BITS=400000", "-DPI_TRACE_PIECES",
+         "-DREPORT_EVERY_SECONDS=0", "-o", str(library), str(PROJECT_ROOT / "compute" / "pi_native.c"),
          f"-I{flint / 'include'}", f"-L{flint / 'lib'}", f"-Wl,-rpath,{flint / 'lib'}",
          "-lflint", "-lgmp", "-lpthread", "-lm"],
         check=True,
@@ -218,6 +219,17 @@ def test_products_in_pieces_and_split_blocks_give_the_same_digits(tmp_path: Path
     assert starts == ["series", "final", "converting", "checking"]
     final = [done for phase, done in found["reports"] if phase == "final"]
     assert final == sorted(final) and len([done for done in final if 0.0 < done < 1.0]) >= 5
+    # The merges report after each product and each piece, not only at the end of
+    # each level (one level takes 35 s at 10^9 places): more than three reports a level.
+    last_size = result.stderr.rsplit("series: the merges report from ", 1)[1]
+    merges_from = float(last_size.split()[0])
+    levels = last_size.count("a level of merges")
+    series = [done for phase, done in found["reports"] if phase == "series"]
+    assert series == sorted(series) and series[-1] == 1.0
+    assert len([done for done in series if merges_from < done]) > 3 * levels >= 3
+    # The conversion's top split reports its pieces before the halves report digits: still in order.
+    converting = [done for phase, done in found["reports"] if phase == "converting"]
+    assert converting == sorted(converting) and len(converting) >= 3
 
 
 @native_built
