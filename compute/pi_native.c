@@ -77,6 +77,7 @@ static __thread slong product_cap = CAPPED_PRODUCT_BITS;
 #define MAX_LEVELS 60
 #define SQRT_GUARD_BITS 32
 #define SQRT_NEWTON_FROM 100000 /* bits: below, FLINT's square root is small enough */
+#define INV_NEWTON_FROM 100000 /* bits: below, FLINT's inverse is small enough */
 
 enum { PI_OK = 0, PI_AMBIGUOUS = 1, PI_BAD_ARGUMENT = 2 };
 enum { PHASE_SERIES = 0, PHASE_FINAL = 1, PHASE_CONVERTING = 2 };
@@ -387,15 +388,15 @@ static void capped_mul_fmpz(arb_t z, const arb_t x, const fmpz_t n, slong prec)
 static void capped_mul_reporting(arb_t z, const arb_t x, const arb_t y, slong prec, progress_callback on_progress,
                                  double from, double to)
 {
-    step_progress_t step = {on_progress, PHASE_FINAL, from, to, 1, 0, seconds_now()};
+    step_progress_t step = {on_progress, PHASE_FINAL, from, to, 1, 0, seconds_now()}, *outer = step_progress;
     step_progress = &step;
     capped_mul(z, x, y, prec);
-    step_progress = NULL;
+    step_progress = outer;
 }
 
 /* 1/sqrt(a) to about prec bits, a midpoint (no radius): Newton's iteration
  * r - r (a r^2 - 1) / 2 from half the precision, as FLINT's _arf_rsqrt_newton. */
-static void rsqrt_midpoint(arb_t r, ulong a, slong prec)
+static void rsqrt_midpoint(arb_t r, ulong a, slong prec, progress_callback on_progress, double from, double to)
 {
     if (prec < SQRT_NEWTON_FROM)
     {
@@ -404,17 +405,59 @@ static void rsqrt_midpoint(arb_t r, ulong a, slong prec)
         return;
     }
     slong wp = prec + SQRT_GUARD_BITS, hp = prec / 2 + SQRT_GUARD_BITS;
+    /* each step costs about what all those below it cost together: half the span each */
+    double middle = (from + to) / 2;
     arb_t t;
     arb_init(t);
-    rsqrt_midpoint(r, a, hp);
-    capped_mul(t, r, r, wp);
+    rsqrt_midpoint(r, a, hp, on_progress, from, middle);
+    capped_mul_reporting(t, r, r, wp, on_progress, middle, (middle + to) / 2);
     arb_mul_ui(t, t, a, wp);
     arb_sub_ui(t, t, 1, hp);
     arb_mul_2exp_si(t, t, -1);
-    capped_mul(t, t, r, hp);
+    capped_mul_reporting(t, t, r, hp, on_progress, (middle + to) / 2, to);
     arb_sub(r, r, t, wp);
     mag_zero(arb_radref(r));
     arb_clear(t);
+}
+
+/* 1/y to about prec bits, as arb_inv, from products no larger than the cap
+ * (FLINT's inverse is one call: 12.7 s without a report at 10^9 places on a
+ * slow day), reporting PHASE_FINAL's progress from `from` to `to`: x = 1/y to
+ * half the precision, then Newton's step x + x e with e = 1 - y x, as balls
+ * over every y of the ball. For the step's exact value x', 1 - y x' = e^2, so
+ * |1/y - x'| = e^2 / |y|, which goes into the radius. */
+static void capped_inv(arb_t u, const arb_t y, slong prec, progress_callback on_progress, double from, double to)
+{
+    if (prec < INV_NEWTON_FROM || !arb_is_finite(y) || arb_contains_zero(y))
+    {
+        arb_inv(u, y, prec);
+        return;
+    }
+    slong hp = prec / 2 + SQRT_GUARD_BITS;
+    double middle = (from + to) / 2;
+    arb_t x, e;
+    mag_t bound, lower;
+    arb_init(x);
+    arb_init(e);
+    mag_init(bound);
+    mag_init(lower);
+    arb_set_round(x, y, hp);
+    capped_inv(x, x, hp, on_progress, from, middle);
+    mag_zero(arb_radref(x)); /* an approximation: the bound below holds for any x */
+    capped_mul_reporting(e, y, x, prec + SQRT_GUARD_BITS, on_progress, middle, (middle + to) / 2);
+    arb_sub_ui(e, e, 1, prec + SQRT_GUARD_BITS);
+    arb_neg(e, e); /* e = 1 - y x, about 2^-hp */
+    arb_get_mag(bound, e);
+    mag_mul(bound, bound, bound);
+    arb_get_mag_lower(lower, y);
+    mag_div(bound, bound, lower);
+    capped_mul_reporting(e, e, x, hp, on_progress, (middle + to) / 2, to); /* e x is 2^-hp x: hp bits are prec's */
+    arb_add(u, x, e, prec); /* holds x + x e for every y of the ball */
+    arb_add_error_mag(u, bound);
+    arb_clear(x);
+    arb_clear(e);
+    mag_clear(bound);
+    mag_clear(lower);
 }
 
 /* sqrt(a) to prec bits, as arb_sqrt_ui, from products no larger than the cap
@@ -437,7 +480,7 @@ static void capped_sqrt_ui(arb_t root, ulong a, slong prec, progress_callback on
     arb_init(u);
     mag_init(error);
     mag_init(lower);
-    rsqrt_midpoint(r, a, hp);
+    rsqrt_midpoint(r, a, hp, on_progress, 0.0, share * 0.3);
     if (on_progress != NULL)
         on_progress(PHASE_FINAL, share * 0.3);
     arb_mul_ui(v, r, a, hp); /* v = a r, sqrt(a) to half the precision */
@@ -880,7 +923,7 @@ static void divide_reporting(arb_t z, const arb_t x, const arb_t y, slong prec, 
     arb_init(q0);
     arb_init(r);
     arb_set_round(r, y, half);
-    arb_inv(u, r, half);
+    capped_inv(u, r, half, on_progress, done_before, done_before + (1 - done_before) * steps[0]);
     if (on_progress != NULL)
         on_progress(PHASE_FINAL, done_before + (1 - done_before) * steps[0]);
     arb_set_round(r, x, half);

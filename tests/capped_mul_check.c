@@ -1,4 +1,4 @@
-/* Checks compute/pi_native.c's capped_mul and capped_sqrt_ui against FLINT's exact
+/* Checks compute/pi_native.c's capped_mul, capped_sqrt_ui and capped_inv against FLINT's exact
  * arithmetic, built by tests/test_engine_builds.py with a tiny cap so that every
  * product is made in pieces. Prints one line per failure and "checked N" at the end. */
 #include "../compute/pi_native.c"
@@ -64,6 +64,36 @@ int main(void)
         }
         arb_clear(root);
         arb_clear(square);
+        checked++;
+    }
+    /* capped_inv: 1/y in the ball, for every y of a ball with or without a radius, as accurate as arb_inv's */
+    for (int i = 0; i < 12; i++)
+    {
+        slong prec = 100000 + n_randint(state, 1000000);
+        arb_t inverse, product;
+        arb_init(inverse);
+        arb_init(product);
+        arb_urandom(y, state, prec + 100);
+        arb_add_ui(y, y, 1 + n_randint(state, 1000), prec + 100);
+        if (i % 2)
+            arb_neg(y, y);
+        if (i % 3 == 0)
+            mag_set_ui_2exp_si(arb_radref(y), 1, -prec);
+        arb_mul_2exp_si(y, y, (slong) n_randint(state, 200) - 100);
+        capped_inv(inverse, y, prec, NULL, 0.0, 0.0);
+        /* the exact y mid times the ball must hold 1 */
+        arb_set(x, y);
+        mag_zero(arb_radref(x));
+        arb_mul(product, x, inverse, 2 * prec + 64);
+        arb_inv(exact, y, prec);
+        if (!arb_contains_si(product, 1) || arb_rel_accuracy_bits(inverse) < arb_rel_accuracy_bits(exact) - 4)
+        {
+            printf("capped_inv at %ld: the ball misses 1/y or is too wide (%ld against %ld bits)\n", prec,
+                   arb_rel_accuracy_bits(inverse), arb_rel_accuracy_bits(exact));
+            failures++;
+        }
+        arb_clear(inverse);
+        arb_clear(product);
         checked++;
     }
     printf("checked %d\n", checked);

@@ -233,11 +233,12 @@ def test_products_in_pieces_and_split_blocks_give_the_same_digits(tmp_path: Path
 
 
 @native_built
-def test_capped_products_and_square_root_hold_the_exact_values(tmp_path: Path) -> None:
-    # capped_mul and capped_sqrt_ui against FLINT's exact arithmetic, with a cap of
-    # 4,000 bits so that every product is made in pieces, some of them dropped: the
-    # exact product must lie in each ball, no ball far wider than arb_mul's, and
-    # sqrt(10005) in its ball at full accuracy (tests/capped_mul_check.c).
+def test_capped_products_square_root_and_inverse_hold_the_exact_values(tmp_path: Path) -> None:
+    # capped_mul, capped_sqrt_ui and capped_inv against FLINT's exact arithmetic,
+    # with a cap of 4,000 bits so that every product is made in pieces, some of
+    # them dropped: the exact product must lie in each ball, no ball far wider than
+    # arb_mul's, sqrt(10005) in its ball at full accuracy, and 1/y in its ball as
+    # accurate as arb_inv's (tests/capped_mul_check.c).
     program = tmp_path / "capped_mul_check"
     source = PROJECT_ROOT / "tests" / "capped_mul_check.c"
     flint = NATIVE / "flint"
@@ -249,4 +250,4 @@ def test_capped_products_and_square_root_hold_the_exact_values(tmp_path: Path) -
     )  # fmt: skip
     result = subprocess.run([str(program)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout
-    assert result.stdout.strip() == "checked 303"
+    assert result.stdout.strip() == "checked 315"
