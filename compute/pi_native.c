@@ -384,13 +384,16 @@ static void capped_mul_fmpz(arb_t z, const arb_t x, const fmpz_t n, slong prec)
     arb_clear(ball);
 }
 
-/* capped_mul as a step of the final phase, its pieces reported from `from` to `to`. */
+/* capped_mul as a step of the final phase, its pieces reported from `from` to
+ * `to`, and its end if it took a REPORT_EVERY_SECONDS (a product below the cap
+ * is one call, 5 s at 10^9 places). */
 static void capped_mul_reporting(arb_t z, const arb_t x, const arb_t y, slong prec, progress_callback on_progress,
                                  double from, double to)
 {
     step_progress_t step = {on_progress, PHASE_FINAL, from, to, 1, 0, seconds_now()}, *outer = step_progress;
     step_progress = &step;
     capped_mul(z, x, y, prec);
+    step_product_done();
     step_progress = outer;
 }
 
