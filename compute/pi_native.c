@@ -22,7 +22,7 @@
  * Memory is the other constraint (at 10^9 places each number is 415 MB, and
  * FLINT's FFT scratch for one product of two of them 8.6 GB): products are made
  * in pieces of at most 2^25 FFT coefficients that skip what lies below the
- * precision kept (capped_mul), the square root too (capped_sqrt_ui), each
+ * precision kept (capped_mul), the square root and inverse too (capped_sqrt_ui, capped_inv), each
  * number is freed once spent, and the conversion writes each digit once,
  * straight into the caller's buffer.
  *
@@ -299,8 +299,8 @@ static void capped_mul(arb_t z, const arb_t x, const arb_t y, slong prec)
     nn_ptr piece = flint_malloc((x_run + y_run) * sizeof(ulong));
     ulong dropped = 0;
     slong pieces = 0, pieces_done = 0;
-    for (slong i = 0; i < xn; i += x_run)
-        pieces += (yn - FLINT_MAX(0, low - i - FLINT_MIN(x_run, xn - i)) + y_run - 1) / y_run;
+    for (slong i = 0; i < xn; i += x_run) /* as the loop below makes them */
+        pieces += FLINT_MAX(0, yn - FLINT_MAX(0, low - i - FLINT_MIN(x_run, xn - i)) + y_run - 1) / y_run;
     for (slong i = 0; i < xn; i += x_run)
     {
         slong x_length = FLINT_MIN(x_run, xn - i);
