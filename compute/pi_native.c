@@ -75,9 +75,8 @@ static __thread slong product_cap = CAPPED_PRODUCT_BITS;
 #define LEAF_DIGITS 4096
 #endif
 #define MAX_LEVELS 60
-#define SQRT_GUARD_BITS 32
-#define SQRT_NEWTON_FROM 100000 /* bits: below, FLINT's square root is small enough */
-#define INV_NEWTON_FROM 100000 /* bits: below, FLINT's inverse is small enough */
+#define NEWTON_GUARD_BITS 32
+#define NEWTON_FROM 100000 /* bits: below, FLINT's own square root and inverse are small enough */
 
 enum { PI_OK = 0, PI_AMBIGUOUS = 1, PI_BAD_ARGUMENT = 2 };
 enum { PHASE_SERIES = 0, PHASE_FINAL = 1, PHASE_CONVERTING = 2 };
@@ -401,13 +400,13 @@ static void capped_mul_reporting(arb_t z, const arb_t x, const arb_t y, slong pr
  * r - r (a r^2 - 1) / 2 from half the precision, as FLINT's _arf_rsqrt_newton. */
 static void rsqrt_midpoint(arb_t r, ulong a, slong prec, progress_callback on_progress, double from, double to)
 {
-    if (prec < SQRT_NEWTON_FROM)
+    if (prec < NEWTON_FROM)
     {
-        arb_rsqrt_ui(r, a, prec + SQRT_GUARD_BITS);
+        arb_rsqrt_ui(r, a, prec + NEWTON_GUARD_BITS);
         mag_zero(arb_radref(r));
         return;
     }
-    slong wp = prec + SQRT_GUARD_BITS, hp = prec / 2 + SQRT_GUARD_BITS;
+    slong wp = prec + NEWTON_GUARD_BITS, hp = prec / 2 + NEWTON_GUARD_BITS;
     /* each step costs about what all those below it cost together: half the span each */
     double middle = (from + to) / 2;
     arb_t t;
@@ -431,12 +430,12 @@ static void rsqrt_midpoint(arb_t r, ulong a, slong prec, progress_callback on_pr
  * |1/y - x'| = e^2 / |y|, which goes into the radius. */
 static void capped_inv(arb_t u, const arb_t y, slong prec, progress_callback on_progress, double from, double to)
 {
-    if (prec < INV_NEWTON_FROM || !arb_is_finite(y) || arb_contains_zero(y))
+    if (prec < NEWTON_FROM || !arb_is_finite(y) || arb_contains_zero(y))
     {
         arb_inv(u, y, prec);
         return;
     }
-    slong hp = prec / 2 + SQRT_GUARD_BITS;
+    slong hp = prec / 2 + NEWTON_GUARD_BITS;
     double middle = (from + to) / 2;
     arb_t x, e;
     mag_t bound, lower;
@@ -447,8 +446,8 @@ static void capped_inv(arb_t u, const arb_t y, slong prec, progress_callback on_
     arb_set_round(x, y, hp);
     capped_inv(x, x, hp, on_progress, from, middle);
     mag_zero(arb_radref(x)); /* an approximation: the bound below holds for any x */
-    capped_mul_reporting(e, y, x, prec + SQRT_GUARD_BITS, on_progress, middle, (middle + to) / 2);
-    arb_sub_ui(e, e, 1, prec + SQRT_GUARD_BITS);
+    capped_mul_reporting(e, y, x, prec + NEWTON_GUARD_BITS, on_progress, middle, (middle + to) / 2);
+    arb_sub_ui(e, e, 1, prec + NEWTON_GUARD_BITS);
     arb_neg(e, e); /* e = 1 - y x, about 2^-hp */
     arb_get_mag(bound, e);
     mag_mul(bound, bound, bound);
@@ -470,12 +469,12 @@ static void capped_inv(arb_t u, const arb_t y, slong prec, progress_callback on_
  * Reports PHASE_FINAL's progress on the way up to `share` (if on_progress is given). */
 static void capped_sqrt_ui(arb_t root, ulong a, slong prec, progress_callback on_progress, double share)
 {
-    if (prec < SQRT_NEWTON_FROM)
+    if (prec < NEWTON_FROM)
     {
         arb_sqrt_ui(root, a, prec);
         return;
     }
-    slong wp = prec + SQRT_GUARD_BITS, hp = prec / 2 + SQRT_GUARD_BITS;
+    slong wp = prec + NEWTON_GUARD_BITS, hp = prec / 2 + NEWTON_GUARD_BITS;
     arb_t r, v, u;
     mag_t error, lower;
     arb_init(r);
@@ -920,28 +919,28 @@ static void divide_reporting(arb_t z, const arb_t x, const arb_t y, slong prec, 
                              progress_callback on_progress)
 {
     slong half = prec / 2 + 64;
-    double steps[] = {0.5, 0.6, 0.9};
+    double steps[] = {0.5, 0.6, 0.9}, at[3];
+    for (int i = 0; i < 3; i++)
+        at[i] = done_before + (1 - done_before) * steps[i]; /* where each step ends in the final phase */
     arb_t u, q0, r;
     arb_init(u);
     arb_init(q0);
     arb_init(r);
     arb_set_round(r, y, half);
-    capped_inv(u, r, half, on_progress, done_before, done_before + (1 - done_before) * steps[0]);
+    capped_inv(u, r, half, on_progress, done_before, at[0]);
     if (on_progress != NULL)
-        on_progress(PHASE_FINAL, done_before + (1 - done_before) * steps[0]);
+        on_progress(PHASE_FINAL, at[0]);
     arb_set_round(r, x, half);
-    capped_mul_reporting(q0, r, u, half, on_progress, done_before + (1 - done_before) * steps[0],
-                         done_before + (1 - done_before) * steps[1]);
+    capped_mul_reporting(q0, r, u, half, on_progress, at[0], at[1]);
     mag_zero(arb_radref(q0));
     if (on_progress != NULL)
-        on_progress(PHASE_FINAL, done_before + (1 - done_before) * steps[1]);
-    capped_mul_reporting(r, y, q0, prec, on_progress, done_before + (1 - done_before) * steps[1],
-                         done_before + (1 - done_before) * steps[2]);
+        on_progress(PHASE_FINAL, at[1]);
+    capped_mul_reporting(r, y, q0, prec, on_progress, at[1], at[2]);
     arb_sub(r, x, r, prec);
     if (on_progress != NULL)
-        on_progress(PHASE_FINAL, done_before + (1 - done_before) * steps[2]);
+        on_progress(PHASE_FINAL, at[2]);
     arb_set_round(r, r, half);
-    capped_mul_reporting(r, r, u, half, on_progress, done_before + (1 - done_before) * steps[2], 1.0);
+    capped_mul_reporting(r, r, u, half, on_progress, at[2], 1.0);
     arb_add(z, q0, r, prec);
     arb_clear(u);
     arb_clear(q0);
