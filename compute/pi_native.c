@@ -41,6 +41,10 @@
 #include "flint/fmpz.h"
 #include "flint/mpn_extras.h"
 
+#if FLINT_HAVE_FFT_SMALL
+#include "shared_transforms.c"
+#endif
+
 #define TERM_A 13591409
 #define TERM_B 545140134
 #define Q_CONSTANT UWORD(10939058860032000) /* 640320^3 / 24 */
@@ -75,6 +79,10 @@ static __thread slong product_cap = CAPPED_PRODUCT_BITS;
 #define LEAF_DIGITS 4096
 #endif
 #define MAX_LEVELS 60
+/* limbs: below, a merge's products are left to FLINT's multiplication */
+#ifndef SHARED_TRANSFORMS_FROM
+#define SHARED_TRANSFORMS_FROM 2000
+#endif
 #define NEWTON_GUARD_BITS 32
 #define NEWTON_FROM 100000 /* bits: below, FLINT's own square root and inverse are small enough */
 
@@ -517,10 +525,141 @@ typedef struct
     int need_p;
 } block_t;
 
+#if FLINT_HAVE_FFT_SMALL
+/* |x| as limbs times 2^exponent, x exact and nonzero. */
+typedef struct
+{
+    operand_t magnitude;
+    slong exponent;
+    int negative;
+} exact_t;
+
+static exact_t exact_parts(const arb_t x)
+{
+    exact_t e;
+    slong n;
+    ARF_GET_MPN_READONLY(e.magnitude.limbs, n, arb_midref(x));
+    e.magnitude.n = n;
+    e.exponent = fmpz_get_si(ARF_EXPREF(arb_midref(x))) - FLINT_BITS * n;
+    e.negative = ARF_SGNBIT(arb_midref(x));
+    return e;
+}
+
+/* x 2^shift in new limbs (the caller frees them). */
+static ulong *shifted_copy(operand_t *x, ulong shift)
+{
+    ulong low = shift / FLINT_BITS, n = x->n + low + 1;
+    ulong *out = flint_calloc(n, sizeof(ulong));
+    if (shift % FLINT_BITS == 0)
+        flint_mpn_copyi(out + low, x->limbs, x->n);
+    else
+        out[n - 1] = mpn_lshift(out + low, x->limbs, x->n, shift % FLINT_BITS);
+    while (out[n - 1] == 0)
+        n--;
+    x->limbs = out;
+    x->n = n;
+    return out;
+}
+
+/* x = the integer's limbs times 2^exponent, rounded to prec bits as arb_mul would. */
+static void set_rounded(arb_t x, const ulong *limbs, ulong n, int negative, slong exponent, slong prec)
+{
+    while (n > 0 && limbs[n - 1] == 0)
+        n--;
+    if (n == 0)
+        arb_zero(x);
+    else
+    {
+        arf_set_mpn(arb_midref(x), limbs, n, negative);
+        arf_mul_2exp_si(arb_midref(x), arb_midref(x), exponent);
+        mag_zero(arb_radref(x));
+        arb_set_round(x, x, prec);
+    }
+}
+
+/* merge_blocks by merge_products (compute/shared_transforms.c), where all its
+ * numbers are exact and this thread multiplies alone: the products are exact,
+ * then rounded to prec. Their FFT scratch is twice one product's: products up
+ * to half the cap keep the cap's memory. Returns 0, having done nothing, where
+ * it does not apply. */
+static int merge_sharing_transforms(block_t *left, block_t *right, slong prec)
+{
+    arb_srcptr used[6] = {left->P, left->Q, left->T, right->Q, right->T, right->need_p ? right->P : right->Q};
+    if (flint_get_num_threads() > 1)
+        return 0;
+    for (int i = 0; i < 6; i++)
+        if (!arb_is_exact(used[i]) || arf_is_special(arb_midref(used[i])))
+            return 0;
+    if (arf_sgn(arb_midref(left->Q)) < 0 || arf_sgn(arb_midref(right->Q)) < 0) /* (never in the series) */
+        return 0;
+    exact_t p1 = exact_parts(left->P), q1 = exact_parts(left->Q), t1 = exact_parts(left->T);
+    exact_t q2 = exact_parts(right->Q), t2 = exact_parts(right->T), p2 = exact_parts(used[5]);
+    /* T1 Q2 and P1 T2 are summed at one power of two: T1 or T2 shifted by d
+     * (Q's trailing zeros, which FLINT does not store, make d up to a sixth of Q2) */
+    slong d = (t1.exponent + q2.exponent) - (p1.exponent + t2.exponent);
+    ulong longest = FLINT_MAX(FLINT_MAX(t1.magnitude.n + q2.magnitude.n, p1.magnitude.n + t2.magnitude.n) +
+                                  FLINT_ABS(d) / FLINT_BITS,
+                              q1.magnitude.n + q2.magnitude.n) + 2;
+    if (right->need_p)
+        longest = FLINT_MAX(longest, p1.magnitude.n + p2.magnitude.n);
+    if ((slong) (FLINT_BITS * longest) > product_cap / 2 ||
+        FLINT_MIN(q1.magnitude.n, q2.magnitude.n) < SHARED_TRANSFORMS_FROM)
+        return 0;
+
+    /* T2's complement where the two products' signs differ */
+    slong exponent_t = FLINT_MIN(t1.exponent + q2.exponent, p1.exponent + t2.exponent);
+    ulong *t1_shifted = d > 0 ? shifted_copy(&t1.magnitude, d) : NULL;
+    ulong *t2_shifted = shifted_copy(&t2.magnitude, d < 0 ? -d : 0);
+    int complemented = t1.negative != (p1.negative ^ t2.negative);
+    if (complemented) /* P1 (2^(64 n) - |T2|) = 2^(64 n) P1 - P1 |T2|: the first term is taken off below */
+        mpn_neg(t2_shifted, t2_shifted, t2.magnitude.n);
+    ulong zTn = FLINT_MAX(t1.magnitude.n + q2.magnitude.n, p1.magnitude.n + t2.magnitude.n) + 1;
+    ulong zQn = q1.magnitude.n + q2.magnitude.n, zPn = p1.magnitude.n + p2.magnitude.n;
+    ulong *zT = flint_malloc(zTn * sizeof(ulong)), *zQ = flint_malloc(zQn * sizeof(ulong));
+    ulong *zP = right->need_p ? flint_malloc(zPn * sizeof(ulong)) : NULL;
+    int done = merge_products(zT, zTn, zQ, zP, t1.magnitude, q2.magnitude, p1.magnitude, t2.magnitude,
+                              q1.magnitude, p2.magnitude);
+    if (done)
+    {
+        int negative = t1.negative;
+        if (complemented &&
+            mpn_sub(zT + t2.magnitude.n, zT + t2.magnitude.n, zTn - t2.magnitude.n, p1.magnitude.limbs, p1.magnitude.n))
+        {
+            mpn_neg(zT, zT, zTn);
+            negative = !negative;
+        }
+        set_rounded(left->T, zT, zTn, negative, exponent_t, prec);
+        set_rounded(left->Q, zQ, zQn, 0, q1.exponent + q2.exponent, prec);
+        if (right->need_p)
+            set_rounded(left->P, zP, zPn, p1.negative ^ p2.negative, p1.exponent + p2.exponent, prec);
+        else
+            release(left->P);
+        release(right->T);
+        release(right->Q);
+        release(right->P);
+        left->b = right->b;
+        left->need_p = right->need_p;
+    }
+    flint_free(t1_shifted);
+    flint_free(t2_shifted);
+    flint_free(zT);
+    flint_free(zQ);
+    flint_free(zP);
+    return done;
+}
+#else
+static int merge_sharing_transforms(block_t *left, block_t *right, slong prec)
+{
+    return 0; /* no fft_small in this FLINT: FLINT's multiplication */
+}
+#endif
+
 /* Merge right into left: the terms [left.a, right.b). Products are rounded to
  * prec bits (with the rounding error in the balls' radii) once they outgrow it. */
 static void merge_blocks(block_t *left, block_t *right, slong prec)
 {
+    if (merge_sharing_transforms(left, right, prec))
+        return;
     /* Each number is freed as soon as it is spent: at the top, each is hundreds of megabytes. */
     capped_mul(left->T, left->T, right->Q, prec);
     step_product_done();

@@ -190,13 +190,9 @@ def test_products_in_pieces_and_split_blocks_give_the_same_digits(tmp_path: Path
     # 10^6 places, in seconds, and must give the same digits. It reports every
     # step, not once a second, so that the reports within the steps show.
     library = tmp_path / "libpinative-lean.so"
-    flint = NATIVE / "flint"
-    subprocess.run(
-        ["gcc", "-O2", "-shared", "-fPIC", "-DCAPPED_PRODUCT_BITS=400000", "-DPI_TRACE_PIECES",
-         "-DREPORT_EVERY_SECONDS=0", "-o", str(library), str(PROJECT_ROOT / "compute" / "pi_native.c"),
-         f"-I{flint / 'include'}", f"-L{flint / 'lib'}", f"-Wl,-rpath,{flint / 'lib'}",
-         "-lflint", "-lgmp", "-lpthread", "-lm"],
-        check=True,
+    build_against_native_flint(
+        library, PROJECT_ROOT / "compute" / "pi_native.c",
+        "-shared", "-fPIC", "-DCAPPED_PRODUCT_BITS=400000", "-DPI_TRACE_PIECES", "-DREPORT_EVERY_SECONDS=0",
     )  # fmt: skip
     places = [99_999, 262_145, 1_000_000]  # the first on one thread, the others on two
     result = subprocess.run(
@@ -240,14 +236,33 @@ def test_capped_products_square_root_and_inverse_hold_the_exact_values(tmp_path:
     # arb_mul's, sqrt(10005) in its ball at full accuracy, and 1/y in its ball as
     # accurate as arb_inv's (tests/capped_mul_check.c).
     program = tmp_path / "capped_mul_check"
-    source = PROJECT_ROOT / "tests" / "capped_mul_check.c"
-    flint = NATIVE / "flint"
-    subprocess.run(
-        ["gcc", "-O2", "-DCAPPED_PRODUCT_BITS=4000", "-o", str(program), str(source),
-         f"-I{flint / 'include'}", f"-L{flint / 'lib'}", f"-Wl,-rpath,{flint / 'lib'}",
-         "-lflint", "-lgmp", "-lpthread", "-lm"],
-        check=True,
-    )  # fmt: skip
+    build_against_native_flint(program, PROJECT_ROOT / "tests" / "capped_mul_check.c", "-DCAPPED_PRODUCT_BITS=4000")
     result = subprocess.run([str(program)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout
     assert result.stdout.strip() == "checked 315"
+
+
+@native_built
+def test_merges_sharing_transforms_give_flints_products(tmp_path: Path) -> None:
+    # The series' merges transform each operand once and sum T1 Q2 + P1 T2
+    # before transforming back (compute/shared_transforms.c): on the series' own
+    # blocks (both signs of the sum, exact and rounded) and on random integers
+    # with trailing zeros, the results must be FLINT's exact products, or balls
+    # that hold them (tests/merge_check.c).
+    program = tmp_path / "merge_check"
+    build_against_native_flint(program, PROJECT_ROOT / "tests" / "merge_check.c")
+    result = subprocess.run([str(program)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.strip() == "checked 108"
+
+
+def build_against_native_flint(output: Path, source: Path, *flags: str) -> None:
+    """Compile C that includes compute/pi_native.c, as scripts/build-native.sh
+    does: against native/'s FLINT, and the FLINT source file compute/shared_transforms.c includes."""
+    flint = NATIVE / "flint"
+    subprocess.run(
+        ["gcc", "-O2", "-march=native", *flags, "-o", str(output), str(source),
+         f"-I{flint / 'include'}", f"-I{flint / 'include' / 'flint'}", f"-I{flint / 'source'}",
+         f"-L{flint / 'lib'}", f"-Wl,-rpath,{flint / 'lib'}", "-lflint", "-lgmp", "-lpthread", "-lm"],
+        check=True,
+    )  # fmt: skip
