@@ -47,7 +47,11 @@ def pi_hex_digits(position: int, count: int = 6, use_kernel: bool = True) -> str
     for ``count`` up to about 8; float64 rounding limits it beyond that (the
     last one may be one off: compute.hex_digits corrects it with the next ones).
     """
-    fraction = pi_hex_fraction(position, use_kernel)
+    return hex_digits_of(pi_hex_fraction(position, use_kernel), count)
+
+
+def hex_digits_of(fraction: float, count: int) -> str:
+    """The first ``count`` hex digits of a fraction in [0, 1)."""
     digits = []
     for _ in range(count):
         fraction *= 16
@@ -57,11 +61,15 @@ def pi_hex_digits(position: int, count: int = 6, use_kernel: bool = True) -> str
     return "".join(digits)
 
 
-def pi_hex_fraction(position: int, use_kernel: bool = True) -> float:
-    """The fractional part of 16^position * pi, to about 1e-13."""
+def pi_hex_fraction(position: int, use_kernel: bool = True, part: int = 0, parts: int = 1) -> float:
+    """The fractional part of 16^position * pi, to about 1e-13.
+
+    With ``parts`` > 1, the share ``part`` of the formula's terms only, so that
+    several processes can sum them: the shares add up to it, mod 1.
+    """
     series = _kernel_series if use_kernel and _KERNEL is not None else _series
     shift = 4 * position - 6  # 16^position times the formula's 2^-6
-    fraction: float = sum(sign * series(a, b, shift + power) for sign, power, a, b in _TERMS) % 1.0
+    fraction: float = sum(sign * series(a, b, shift + power, part, parts) for sign, power, a, b in _TERMS) % 1.0
     return fraction
 
 
@@ -70,19 +78,29 @@ def has_kernel() -> bool:
     return _KERNEL is not None
 
 
-def _kernel_series(a: int, b: int, shift: int) -> float:
+def _share(shift: int, part: int, parts: int) -> tuple[int, int, bool]:
+    """The whole terms [first, end) of one share, and whether the terms after them (the tail) are its too."""
+    whole = _whole_terms(shift)
+    last = part + 1 == parts
+    # Shares start at even n: _series takes even places as +, odd as -.
+    first = (whole * part // parts) & ~1
+    end = whole if last else (whole * (part + 1) // parts) & ~1
+    return first, end, last
+
+
+def _kernel_series(a: int, b: int, shift: int, part: int = 0, parts: int = 1) -> float:
     assert _KERNEL is not None
-    terms = _whole_terms(shift)
-    head = _KERNEL.bellard_partial_sum(shift, a, b, 0, terms) if terms else 0.0
-    return (head + _tail(a, b, shift)) % 1.0
+    first, end, last = _share(shift, part, parts)
+    head = _KERNEL.bellard_partial_sum(shift, a, b, first, end) if end > first else 0.0
+    return (head + (_tail(a, b, shift) if last else 0.0)) % 1.0
 
 
-def _series(a: int, b: int, shift: int) -> float:
-    """Fractional part of sum_n (-1)^n 2^(shift - 10n) / (a n + b)."""
+def _series(a: int, b: int, shift: int, part: int = 0, parts: int = 1) -> float:
+    """Fractional part of sum_n (-1)^n 2^(shift - 10n) / (a n + b) (over one share of n)."""
     total = 0.0
     one = np.uint64(1)
-    whole = _whole_terms(shift)
-    for first in range(0, whole, _CHUNK):
+    start, whole, last = _share(shift, part, parts)
+    for first in range(start, whole, _CHUNK):
         n = np.arange(first, min(first + _CHUNK, whole), dtype=np.uint64)
         modulus = np.uint64(a) * n + np.uint64(b)  # below 2^32 up to 10^9 places, so products fit in 64 bits
         exponent = np.uint64(shift) - np.uint64(10) * n
@@ -100,9 +118,9 @@ def _series(a: int, b: int, shift: int) -> float:
             np.multiply(base, base, out=base)
             np.remainder(base, modulus, out=base)
         terms = power / modulus
-        # Chunks start at even n (the chunk size is even): even places are +, odd -.
+        # Chunks start at even n (shares and the chunk size are even): even places are +, odd -.
         total = (total + float(np.sum(terms[0::2])) - float(np.sum(terms[1::2]))) % 1.0
-    return (total + _tail(a, b, shift)) % 1.0
+    return (total + (_tail(a, b, shift) if last else 0.0)) % 1.0
 
 
 def _whole_terms(shift: int) -> int:

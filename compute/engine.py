@@ -40,7 +40,9 @@ BUILD = native.activate()  # before `import flint`: picks the native build if th
 
 import flint  # noqa: E402
 
+from compute.bbp import hex_digits_of  # noqa: E402
 from compute.bbp import pi_hex_digits  # noqa: E402
+from compute.bbp import pi_hex_fraction  # noqa: E402
 from compute.processes import background_helper  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -87,8 +89,8 @@ def pi_digits(places: int, on_phase: PhaseCallback | None = None, threads: int =
         raise ValueError("places must be at least 1")
     report = on_phase or (lambda phase, done: None)
     proven_bits = math.ceil(places * math.log2(10))
-    # The check needs only the position, so it starts now and runs beside FLINT.
-    spot_check = _SpotCheck(proven_bits) if check else None
+    # The check needs only the position, so it starts now and runs beside FLINT, a process a thread.
+    spot_check = _SpotCheck(proven_bits, max(1, threads)) if check else None
     try:
         compute = _digits_in_c if USES_C_PATH else _digits_with_python_flint
         position = spot_check.position if spot_check is not None else 0
@@ -178,25 +180,32 @@ def _power(base: int, exponent: int) -> flint.fmpz:
 
 
 class _SpotCheck:
-    """Bellard hex digits at the end of the proven binary digits, computed in a
-    second, lower-priority process (FLINT holds the GIL) while FLINT works."""
+    """Bellard hex digits at the end of the proven binary digits, computed in
+    lower-priority processes (FLINT holds the GIL) while FLINT works."""
 
     # Below this many hex places the check takes milliseconds: no process needed.
     _IN_PROCESS_BELOW = 200_000
 
-    def __init__(self, proven_bits: int) -> None:
+    def __init__(self, proven_bits: int, helpers: int = 1) -> None:
         self.position = max(0, proven_bits // 4 - CHECK_HEX_DIGITS - 2)
         self.expected: str | None = None
-        self.helper: multiprocessing.process.BaseProcess | None = None
-        self._results: Connection | None = None
+        self.helpers: list[multiprocessing.process.BaseProcess] = []
+        self._results: list[Connection] = []
         if self.position >= self._IN_PROCESS_BELOW:
-            # Lowest priority: it runs in the time FLINT's threads leave idle. It
-            # dies with its worker, so a cancelled task leaves nothing running.
+            # Lowest priority: they run in the time FLINT's threads leave idle, and
+            # each sums its share of the terms, so that what is left when FLINT is
+            # done takes every core. They die with their worker, so a cancelled
+            # task leaves nothing running.
             context = multiprocessing.get_context("fork")
-            self._results, sender = context.Pipe(duplex=False)
-            self.helper = context.Process(target=_check_in_helper, args=(os.getpid(), sender, self.position))
-            self.helper.start()
-            sender.close()  # the helper holds the only write end: its death reads as end of file
+            for part in range(helpers):
+                results, sender = context.Pipe(duplex=False)
+                helper = context.Process(
+                    target=_check_in_helper, args=(os.getpid(), sender, self.position, part, helpers)
+                )
+                helper.start()
+                sender.close()  # the helper holds the only write end: its death reads as end of file
+                self.helpers.append(helper)
+                self._results.append(results)
 
     def verify(self) -> None:
         """Raise CheckFailed unless Bellard's formula agrees with the computed value."""
@@ -212,31 +221,34 @@ class _SpotCheck:
             )
 
     def _found(self) -> str:
-        if self._results is not None:
+        if not self.helpers:
+            return pi_hex_digits(self.position, CHECK_HEX_DIGITS)
+        fraction = 0.0
+        for part, (helper, results) in enumerate(zip(self.helpers, self._results, strict=True)):
             try:
                 # Returns as soon as the helper answers or dies (its end of the pipe closes).
-                self._results.poll(None)
-                found: str = self._results.recv()
-                return found
+                results.poll(None)
+                share: float = results.recv()
             except EOFError:
-                # Killed (by a person, or the kernel short of memory): do the check
+                # Killed (by a person, or the kernel short of memory): sum its share
                 # here, which costs seconds, rather than wait for an answer that never comes.
-                exit_code = self.helper.exitcode if self.helper is not None else None
-                log.warning("the check's helper process ended (exit code %s); checking in the worker", exit_code)
-        return pi_hex_digits(self.position, CHECK_HEX_DIGITS)
+                log.warning("the check's helper process ended (exit code %s); checking in the worker", helper.exitcode)
+                share = pi_hex_fraction(self.position, part=part, parts=len(self.helpers))
+            fraction = (fraction + share) % 1.0
+        return hex_digits_of(fraction, CHECK_HEX_DIGITS)
 
     def close(self) -> None:
-        """Stop the check's process, finished or not."""
-        if self.helper is not None:
-            self.helper.kill()
-            self.helper.join()
-        if self._results is not None:
-            self._results.close()
+        """Stop the check's processes, finished or not."""
+        for helper in self.helpers:
+            helper.kill()
+            helper.join()
+        for results in self._results:
+            results.close()
 
 
-def _check_in_helper(parent_pid: int, results: Connection, position: int) -> None:
+def _check_in_helper(parent_pid: int, results: Connection, position: int, part: int, parts: int) -> None:
     background_helper(parent_pid)
-    results.send(pi_hex_digits(position, CHECK_HEX_DIGITS))
+    results.send(pi_hex_fraction(position, part=part, parts=parts))
     results.close()
 
 

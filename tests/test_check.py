@@ -12,7 +12,9 @@ import psutil
 import pytest
 
 import compute.engine
+from compute.bbp import hex_digits_of
 from compute.bbp import pi_hex_digits
+from compute.bbp import pi_hex_fraction
 from compute.digit_store import DigitStore
 from compute.engine import CHECK_HEX_DIGITS
 from compute.engine import CheckFailed
@@ -52,6 +54,18 @@ def test_bbp_agrees_with_the_reference(position: int, implementation: str, refer
     assert found == hex_from_decimal_reference(reference_digits, position)
 
 
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+@pytest.mark.parametrize("parts", [2, 3])
+@pytest.mark.parametrize("position", [0, 7, 99_999, 400_000])
+def test_bbp_summed_in_shares_agrees_with_the_reference(
+    position: int, parts: int, implementation: str, reference_digits: str
+) -> None:
+    # The check's helpers each sum a share of the terms (one a thread); the shares add up, mod 1.
+    kernel = implementation == "kernel"
+    fraction = sum(pi_hex_fraction(position, kernel, part, parts) for part in range(parts)) % 1.0
+    assert hex_digits_of(fraction, 6) == hex_from_decimal_reference(reference_digits, position)
+
+
 def test_bbp_known_start() -> None:
     assert pi_hex_digits(0, 8) == "243f6a88"
 
@@ -78,11 +92,13 @@ def test_a_failed_check_stores_nothing(
 
 def test_a_killed_check_helper_is_noticed_and_the_check_still_runs() -> None:
     # Hex position 1,500,000: most of a second of work for the helper, killed at once.
-    spot = compute.engine._SpotCheck((1_500_000 + 8) * 4)
-    assert spot.helper is not None and spot.helper.pid is not None
-    os.kill(spot.helper.pid, signal.SIGKILL)
-    spot.helper.join()
-    assert spot.helper.exitcode == -signal.SIGKILL  # killed before it could answer
+    # Two helpers, each summing half the terms: one is killed, and its half is summed in the worker.
+    spot = compute.engine._SpotCheck((1_500_000 + 8) * 4, helpers=2)
+    killed = spot.helpers[1]
+    assert len(spot.helpers) == 2 and killed.pid is not None
+    os.kill(killed.pid, signal.SIGKILL)
+    killed.join()
+    assert killed.exitcode == -signal.SIGKILL  # killed before it could answer
     try:
         spot.expected = pi_hex_digits(spot.position, CHECK_HEX_DIGITS)
         spot.verify()  # returns: the worker checks for itself instead of waiting forever
