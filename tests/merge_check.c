@@ -15,11 +15,16 @@ static void expected_merge(arb_t P, arb_t Q, arb_t T, const block_t *left, const
     arb_mul(P, left->P, right->P, ARF_PREC_EXACT);
 }
 
+static void init_block(block_t *x)
+{
+    arb_init(x->P);
+    arb_init(x->Q);
+    arb_init(x->T);
+}
+
 static void copy_block(block_t *to, const block_t *from)
 {
-    arb_init(to->P);
-    arb_init(to->Q);
-    arb_init(to->T);
+    init_block(to);
     arb_set(to->P, from->P);
     arb_set(to->Q, from->Q);
     arb_set(to->T, from->T);
@@ -114,12 +119,8 @@ int main(void)
             {
                 block_t left = {.a = starts[i], .b = starts[i] + lengths[j], .need_p = 1};
                 block_t right = {.a = left.b, .b = left.b + lengths[(j + 1) % 3], .need_p = need_p};
-                arb_init(left.P);
-                arb_init(left.Q);
-                arb_init(left.T);
-                arb_init(right.P);
-                arb_init(right.Q);
-                arb_init(right.T);
+                init_block(&left);
+                init_block(&right);
                 split_block(&left, ARF_PREC_EXACT, &progress);
                 split_block(&right, ARF_PREC_EXACT, &progress);
                 check_merge("series blocks", &left, &right, ARF_PREC_EXACT);
@@ -134,12 +135,8 @@ int main(void)
     for (int i = 0; i < 60; i++)
     {
         block_t left = {.a = 0, .b = 1, .need_p = 1}, right = {.a = 1, .b = 2, .need_p = (int) n_randint(state, 2)};
-        arb_init(left.P);
-        arb_init(left.Q);
-        arb_init(left.T);
-        arb_init(right.P);
-        arb_init(right.Q);
-        arb_init(right.T);
+        init_block(&left);
+        init_block(&right);
         slong size = 130000 + n_randint(state, 600000), zeros = n_randint(state, 3) * 20000;
         random_integer(left.P, state, size + n_randint(state, size), zeros, 0);
         random_integer(left.Q, state, size + n_randint(state, size), zeros, 1);
