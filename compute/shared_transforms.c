@@ -61,8 +61,8 @@ static ulong pointwise_factor(const shared_fft_t *F, ulong l)
 }
 
 /* The pointwise products' loop over the first `points` values of every prime:
- * a = a b m, or, with c, a = (a + b c) m, m the scaling factor. Two vectors at a
- * time, so that their multiplications overlap. */
+ * a = a b m, or, with c and e, a = (a b + c e) m, m the scaling factor. Two
+ * vectors at a time, so that their multiplications overlap. */
 static void pointwise(const shared_fft_t *F, double *a, const double *b, const double *c, const double *e,
                       ulong points)
 {
