@@ -578,9 +578,9 @@ static void set_rounded(arb_t x, const ulong *limbs, ulong n, int negative, slon
     }
 }
 
-/* merge_blocks by merge_products (compute/shared_transforms.c), where all its
- * numbers are exact and this thread multiplies alone: the products are exact,
- * then rounded to prec. Its FFT scratch holds four transformed operands where
+/* merge_blocks' products by merge_products (compute/shared_transforms.c), into
+ * left's T, Q and P, where all its numbers are exact and this thread multiplies
+ * alone: the products are exact, then rounded to prec. Its FFT scratch holds four transformed operands where
  * FLINT's holds two, so it takes products up to a quarter of the cap only: no
  * more scratch than the larger merges above it take anyway (up to half the cap,
  * the blocks peaked at 5,884 MiB at 10^9 places, against 5,182 before).
@@ -635,13 +635,6 @@ static int merge_sharing_transforms(block_t *left, block_t *right, slong prec)
         set_rounded(left->Q, zQ, zQn, 0, q1.exponent + q2.exponent, prec);
         if (right->need_p)
             set_rounded(left->P, zP, zPn, p1.negative ^ p2.negative, p1.exponent + p2.exponent, prec);
-        else
-            release(left->P);
-        release(right->T);
-        release(right->Q);
-        release(right->P);
-        left->b = right->b;
-        left->need_p = right->need_p;
     }
     flint_free(t1_shifted);
     flint_free(t2_shifted);
@@ -662,24 +655,35 @@ static int merge_sharing_transforms(block_t *left, block_t *right, slong prec)
 static void merge_blocks(block_t *left, block_t *right, slong prec)
 {
     if (merge_sharing_transforms(left, right, prec))
-        return;
-    /* Each number is freed as soon as it is spent: at the top, each is hundreds of megabytes. */
-    capped_mul(left->T, left->T, right->Q, prec);
-    step_product_done();
-    capped_addmul(left->T, left->P, right->T, prec);
-    step_product_done();
+    {
+        for (int i = 0; i < 3 + right->need_p; i++) /* the products the level counts */
+            step_product_done();
+    }
+    else
+    {
+        /* Each number is freed as soon as it is spent: at the top, each is hundreds of megabytes. */
+        capped_mul(left->T, left->T, right->Q, prec);
+        step_product_done();
+        capped_addmul(left->T, left->P, right->T, prec);
+        step_product_done();
+        release(right->T);
+        if (!right->need_p)
+            release(left->P);
+        capped_mul(left->Q, left->Q, right->Q, prec);
+        step_product_done();
+        release(right->Q);
+        if (right->need_p)
+        {
+            capped_mul(left->P, left->P, right->P, prec);
+            step_product_done();
+        }
+    }
+    /* Right's numbers are spent (those freed above already are empty), and left's P where no one needs it. */
     release(right->T);
+    release(right->Q);
+    release(right->P);
     if (!right->need_p)
         release(left->P);
-    capped_mul(left->Q, left->Q, right->Q, prec);
-    step_product_done();
-    release(right->Q);
-    if (right->need_p)
-    {
-        capped_mul(left->P, left->P, right->P, prec);
-        step_product_done();
-    }
-    release(right->P);
     left->b = right->b;
     left->need_p = right->need_p;
 }

@@ -31,7 +31,7 @@ typedef struct
 {
     mpn_ctx_struct *ctx;
     profile_entry profile;
-    ulong depth, ztrunc, stride;
+    ulong depth, stride;
 } shared_fft_t;
 
 /* The residues of x modulo each prime, transformed, into buffer (np rows of
@@ -134,8 +134,8 @@ static int merge_products(ulong *zT, ulong zTn, ulong *zQ, ulong *zP, operand_t 
     ulong zlen_t = FLINT_MAX(coefficients(&F, t1, q2), coefficients(&F, p1, t2));
     ulong zlen_q = coefficients(&F, q1, q2);
     ulong zlen_p = zP != NULL ? coefficients(&F, p1, p2) : 0;
-    F.ztrunc = n_round_up(FLINT_MAX(FLINT_MAX(zlen_t, zlen_q), zlen_p), BLK_SZ);
-    F.depth = n_max(LG_BLK_SZ, n_clog2(F.ztrunc));
+    /* one transform length for all: the longest product's */
+    F.depth = n_max(LG_BLK_SZ, n_clog2(n_round_up(FLINT_MAX(FLINT_MAX(zlen_t, zlen_q), zlen_p), BLK_SZ)));
     F.stride = n_round_up(sd_fft_ctx_data_size(F.depth), 128);
     ulong rows = F.profile.np * F.stride;
     double *a = mpn_ctx_fit_buffer(F.ctx, 4 * rows * sizeof(double));
