@@ -14,6 +14,8 @@ prefix=$root/native/flint
 build=$root/native/build
 python=$root/.venv/bin/python
 
+has_avx2() { grep -qw avx2 /proc/cpuinfo; }
+
 tools="gcc make autoconf automake libtool m4 pkg-config libgmp-dev libmpfr-dev"
 missing=$(for package in $tools; do dpkg -s "$package" >/dev/null 2>&1 || echo "$package"; done)
 if [ -n "$missing" ]; then
@@ -44,7 +46,7 @@ if ! grep -qs "Version: $flint_version" "$prefix/lib/pkgconfig/flint.pc"; then
     cd "$build/flint-$flint_version"
     ./bootstrap.sh
     cpu_flags=""
-    grep -qw avx2 /proc/cpuinfo && cpu_flags="--enable-avx2"
+    has_avx2 && cpu_flags="--enable-avx2"
     # The same FLINT version as the portable wheel's, so the only difference
     # is the build: for this CPU, with fft_small. (FLINT 3.1.3 fails to build
     # here with AVX-512 enabled: "asm operand has impossible constraints".)
@@ -67,12 +69,20 @@ mkdir -p "$root/native/lib"
 gcc -O3 -march=native -Wall -shared -fPIC -o "$root/native/lib/libpibbp.so" "$root/compute/bbp_kernel.c" -lm
 
 # The engine's C path (compute/native_pi.py loads it), linked to that FLINT;
-# $ORIGIN keeps the link valid if the project folder moves. Built for this CPU
-# and with -O3, as FLINT is: compute/shared_transforms.c compiles fft_small's
-# conversions, whose merges take 0.27 s at -O2 against 0.20 s. (FLINT's inline
+# $ORIGIN keeps the link valid if the project folder moves. Built with the
+# flags FLINT's configure chose for itself (-O3, and -mavx2 -mfma with AVX2):
+# compute/shared_transforms.c compiles fft_small's conversions, whose merges
+# take 0.27 s at -O2 against 0.20 s, and whose 8-limb additions GCC cannot
+# allocate registers for under -march=native on an AVX-512 CPU ("asm operand
+# has impossible constraints"). The flags are kept in native/lib/pinative.cflags
+# for the tests that compile against the same sources. (FLINT's inline
 # arf_get_mag makes GCC warn of a read out of bounds at -O3, falsely; FLINT
 # silences the same warning.)
-gcc -O3 -march=native -Wall -Wno-stringop-overread -shared -fPIC -o "$root/native/lib/libpinative.so" "$root/compute/pi_native.c" \
+native_cflags="-O3"
+has_avx2 && native_cflags="-O3 -mavx2 -mfma"
+echo "$native_cflags" > "$root/native/lib/pinative.cflags"
+# shellcheck disable=SC2086  # the flags are words
+gcc $native_cflags -Wall -Wno-stringop-overread -shared -fPIC -o "$root/native/lib/libpinative.so" "$root/compute/pi_native.c" \
     -I"$prefix/include" -I"$prefix/include/flint" -I"$flint_source" -L"$prefix/lib" \
     -Wl,-rpath,'$ORIGIN/../flint/lib' -lflint -lgmp -lpthread -lm
 

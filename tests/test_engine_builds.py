@@ -258,10 +258,12 @@ def test_merges_sharing_transforms_give_flints_products(tmp_path: Path) -> None:
 
 def build_against_native_flint(output: Path, source: Path, *flags: str) -> None:
     """Compile C that includes compute/pi_native.c, as scripts/build-native.sh
-    does: against native/'s FLINT, and the FLINT source file compute/shared_transforms.c includes."""
+    does: with its flags, against native/'s FLINT, and the FLINT source file
+    compute/shared_transforms.c includes."""
     flint = NATIVE / "flint"
+    build_flags = (NATIVE / "lib" / "pinative.cflags").read_text().split()
     subprocess.run(
-        ["gcc", "-O2", "-march=native", *flags, "-o", str(output), str(source),
+        ["gcc", *build_flags, *flags, "-o", str(output), str(source),
          f"-I{flint / 'include'}", f"-I{flint / 'include' / 'flint'}", f"-I{flint / 'source'}",
          f"-L{flint / 'lib'}", f"-Wl,-rpath,{flint / 'lib'}", "-lflint", "-lgmp", "-lpthread", "-lm"],
         check=True,
