@@ -173,7 +173,7 @@ static void trace(const char *step, double since)
 }
 
 /* P, Q, T of the terms [a, b), exactly; P is skipped when no one needs it. */
-static void split_exact(fmpz_t P, fmpz_t Q, fmpz_t T, slong a, slong b, int need_p)
+static void split_plain(fmpz_t P, fmpz_t Q, fmpz_t T, slong a, slong b, int need_p)
 {
     if (b - a == 1)
     {
@@ -204,8 +204,8 @@ static void split_exact(fmpz_t P, fmpz_t Q, fmpz_t T, slong a, slong b, int need
     fmpz_init(P2);
     fmpz_init(Q2);
     fmpz_init(T2);
-    split_exact(P, Q, T, a, m, 1);
-    split_exact(P2, Q2, T2, m, b, need_p);
+    split_plain(P, Q, T, a, m, 1);
+    split_plain(P2, Q2, T2, m, b, need_p);
     fmpz_mul(T, T, Q2);
     fmpz_addmul(T, P, T2);
     fmpz_mul(Q, Q, Q2);
@@ -214,6 +214,72 @@ static void split_exact(fmpz_t P, fmpz_t Q, fmpz_t T, slong a, slong b, int need
     fmpz_clear(P2);
     fmpz_clear(Q2);
     fmpz_clear(T2);
+}
+
+#include "common_factors.c"
+
+/* split_plain, where each merge of REMOVE_FROM_TERMS terms and more first takes
+ * out of P1 and Q2 what they share; fp and fq: the factorizations of P and Q
+ * over the primes kept (fp left empty where P is not needed). */
+static void split_reduced(fmpz_t P, fmpz_t Q, fmpz_t T, factored_t *fp, factored_t *fq, leaf_factors_t *leaf, slong a,
+                          slong b, int need_p)
+{
+    if (b - a < REMOVE_FROM_TERMS)
+    {
+        base_node_t *node = &leaf->node[leaf->next++];
+        split_plain(P, Q, T, a, b, need_p);
+        *fp = node->p;
+        *fq = node->q;
+        node->p = node->q = (factored_t) {NULL, 0};
+        return;
+    }
+    slong m = a + (b - a) / 2;
+    fmpz_t P2, Q2, T2, common;
+    factored_t fp2, fq2;
+    fmpz_init(P2);
+    fmpz_init(Q2);
+    fmpz_init(T2);
+    fmpz_init(common);
+    split_reduced(P, Q, T, fp, fq, leaf, a, m, 1);
+    split_reduced(P2, Q2, T2, &fp2, &fq2, leaf, m, b, need_p);
+    take_out_common(common, fp, &fq2);
+    fmpz_divexact(P, P, common);
+    fmpz_divexact(Q2, Q2, common);
+    fmpz_mul(T, T, Q2);
+    fmpz_addmul(T, P, T2);
+    fmpz_mul(Q, Q, Q2);
+    multiply_factored(fq, &fq2);
+    if (need_p)
+    {
+        fmpz_mul(P, P, P2);
+        multiply_factored(fp, &fp2);
+    }
+    else
+    {
+        clear_factored(fp);
+        clear_factored(&fp2);
+    }
+    fmpz_clear(P2);
+    fmpz_clear(Q2);
+    fmpz_clear(T2);
+    fmpz_clear(common);
+}
+
+/* P, Q, T of the terms [a, b), exactly, the larger merges having taken out the
+ * factors their operands share (compute/common_factors.c); P is skipped when no one needs it. */
+static void split_exact(fmpz_t P, fmpz_t Q, fmpz_t T, slong a, slong b, int need_p)
+{
+    if (b - a < REMOVE_FROM_TERMS)
+    {
+        split_plain(P, Q, T, a, b, need_p);
+        return;
+    }
+    leaf_factors_t leaf;
+    factored_t fp, fq;
+    factor_leaf(&leaf, a, b);
+    split_reduced(P, Q, T, &fp, &fq, &leaf, a, b, need_p);
+    clear_factored(&fp);
+    clear_factored(&fq);
 }
 
 static void release(arb_t x)

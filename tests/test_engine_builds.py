@@ -256,6 +256,20 @@ def test_merges_sharing_transforms_give_flints_products(tmp_path: Path) -> None:
     assert result.stdout.strip() == "checked 108"
 
 
+@native_built
+def test_leaves_take_out_common_factors_as_the_gcd_would(tmp_path: Path) -> None:
+    # The series' exact leaves take out of P1 and Q2 what they share, found from
+    # the terms' factorizations (compute/common_factors.c): on leaves from the
+    # first to those of 3 x 10^9 places, P, Q and T must be the plain ones divided
+    # by one integer, and exactly those of the same merges taking out gcd(P1, Q2)
+    # computed from the numbers (tests/leaf_check.c).
+    program = tmp_path / "leaf_check"
+    build_against_native_flint(program, PROJECT_ROOT / "tests" / "leaf_check.c")
+    result = subprocess.run([str(program)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.strip() == "checked 20"
+
+
 def build_against_native_flint(output: Path, source: Path, *flags: str) -> None:
     """Compile C that includes compute/pi_native.c, as scripts/build-native.sh
     does: with its flags, against native/'s FLINT, and the FLINT source file
