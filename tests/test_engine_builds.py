@@ -235,11 +235,7 @@ def test_capped_products_square_root_and_inverse_hold_the_exact_values(tmp_path:
     # them dropped: the exact product must lie in each ball, no ball far wider than
     # arb_mul's, sqrt(10005) in its ball at full accuracy, and 1/y in its ball as
     # accurate as arb_inv's (tests/capped_mul_check.c).
-    program = tmp_path / "capped_mul_check"
-    build_against_native_flint(program, PROJECT_ROOT / "tests" / "capped_mul_check.c", "-DCAPPED_PRODUCT_BITS=4000")
-    result = subprocess.run([str(program)], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stdout
-    assert result.stdout.strip() == "checked 315"
+    assert run_c_check(tmp_path, "capped_mul_check", "-DCAPPED_PRODUCT_BITS=4000") == "checked 315"
 
 
 @native_built
@@ -249,11 +245,7 @@ def test_merges_sharing_transforms_give_flints_products(tmp_path: Path) -> None:
     # blocks (both signs of the sum, exact and rounded) and on random integers
     # with trailing zeros, the results must be FLINT's exact products, or balls
     # that hold them (tests/merge_check.c).
-    program = tmp_path / "merge_check"
-    build_against_native_flint(program, PROJECT_ROOT / "tests" / "merge_check.c")
-    result = subprocess.run([str(program)], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stdout
-    assert result.stdout.strip() == "checked 108"
+    assert run_c_check(tmp_path, "merge_check") == "checked 108"
 
 
 @native_built
@@ -263,11 +255,16 @@ def test_leaves_take_out_common_factors_as_the_gcd_would(tmp_path: Path) -> None
     # first to those of 3 x 10^9 places, P, Q and T must be the plain ones divided
     # by one integer, and exactly those of the same merges taking out gcd(P1, Q2)
     # computed from the numbers (tests/leaf_check.c).
-    program = tmp_path / "leaf_check"
-    build_against_native_flint(program, PROJECT_ROOT / "tests" / "leaf_check.c")
+    assert run_c_check(tmp_path, "leaf_check") == "checked 20"
+
+
+def run_c_check(tmp_path: Path, name: str, *flags: str) -> str:
+    """Build tests/<name>.c against the engine's sources and run it: what it printed, once it exited 0."""
+    program = tmp_path / name
+    build_against_native_flint(program, PROJECT_ROOT / "tests" / f"{name}.c", *flags)
     result = subprocess.run([str(program)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout
-    assert result.stdout.strip() == "checked 20"
+    return result.stdout.strip()
 
 
 def build_against_native_flint(output: Path, source: Path, *flags: str) -> None:
