@@ -128,9 +128,7 @@ typedef struct
 /* Hands the pages of freed blocks back to the system. glibc keeps what is freed
  * below its mmap threshold (up to 32 MB blocks) in its arenas: the series'
  * smaller numbers, freed by the million, kept the process 330 MiB larger after
- * the merges at 10^9 places. Called between steps, before the next peak; with
- * flint_cleanup before the merge levels and the division, the peak at 10^9 went
- * from 5,888 to 5,690 MiB. */
+ * the merges at 10^9 places. Called between steps, before the next peak. */
 static void give_back_free_memory(void)
 {
 #ifdef __GLIBC__
@@ -1273,8 +1271,9 @@ static void pi_ball(arb_t pi, conversion_t *conversion, slong prec, int threads,
         if (per_worker > 1 && step * 4 == blocks)
             product_cap = CAPPED_PRODUCT_BITS / 2;
         /* FLINT keeps the scratch of its largest product so far, sized for the level
-         * below: each level makes its own (at 10^9 places the last level peaked
-         * at 5,737 MiB with it kept, at 5,405 without). */
+         * below: each level makes its own (at 10^9 places, in one run each, the
+         * last level peaked at 5,737 MiB with it kept, at 5,405 without; runs of the
+         * same code differ by up to 500 MiB there). */
         flint_cleanup();
         step_progress_t level = {on_progress, PHASE_SERIES, blocks_share + (1 - blocks_share) * levels_done / levels,
                                  blocks_share + (1 - blocks_share) * (levels_done + 1) / levels, 0, 0, seconds_now()};
