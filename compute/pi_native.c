@@ -1323,7 +1323,6 @@ static void pi_ball(arb_t pi, conversion_t *conversion, slong prec, int threads,
     started = seconds_now();
     flint_cleanup(); /* the product's FFT scratch: the division makes its own */
     divide_reporting(pi, pi, block[0].T, prec, product_done, on_progress);
-    give_back_free_memory();
     trace("final: division", started);
 
     flint_set_num_threads(old_threads);
@@ -1336,6 +1335,11 @@ static void pi_ball(arb_t pi, conversion_t *conversion, slong prec, int threads,
         arb_clear(block[i].Q);
         arb_clear(block[i].T);
     }
+    /* The division's FFT scratch and what the series freed, before the caller's
+     * check makes three numbers of pi's size (at 10^9 places the task peaked
+     * there, at 5,872 MiB, with them kept). */
+    flint_cleanup();
+    give_back_free_memory();
 }
 
 /* Writes "3" and the first `places` decimal places of pi and a NUL into
@@ -1371,10 +1375,6 @@ int pi_native_digits(int64_t places, int64_t prec, int threads, int64_t hex_posi
     /* The caller's extra bits beyond the places' own: each node of the conversion keeps as many. */
     plan_conversion(&conversion, places, prec - bits_for_digits(places, 0));
     pi_ball(pi, &conversion, prec, threads, on_progress);
-    /* The division's FFT scratch, before the check's floor makes three numbers
-     * of pi's size (at 10^9 places the task peaked there, at 5,872 MiB). */
-    flint_cleanup();
-    give_back_free_memory();
 
     hex_out[0] = '\0';
     arb_mul_2exp_si(pi, pi, 4 * (hex_position + hex_count));
