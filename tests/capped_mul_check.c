@@ -1,4 +1,4 @@
-/* Checks compute/pi_native.c's capped_mul, capped_sqrt_ui and capped_inv against FLINT's exact
+/* Checks compute/pi_native.c's capped_mul, capped_addmul, capped_sqrt_ui and capped_inv against FLINT's exact
  * arithmetic, built by tests/test_engine_builds.py with a tiny cap so that every
  * product is made in pieces. Prints one line per failure and "checked N" at the end. */
 #include "../compute/pi_native.c"
@@ -48,6 +48,80 @@ int main(void)
             failures++;
         }
         mag_clear(allowed);
+        checked++;
+    }
+    /* capped_addmul: z + x y, z of either sign, far below x y (cut off), at its scale, nearly
+     * cancelling it, or above its limbs (FLINT's addition then); z's radius kept */
+    for (int i = 0; i < 300; i++)
+    {
+        slong xbits = 2000 + n_randint(state, 60000), ybits = 2000 + n_randint(state, 60000);
+        slong zbits = 1000 + n_randint(state, 120000), prec = 1000 + n_randint(state, 80000);
+        arb_urandom(x, state, xbits);
+        arb_urandom(y, state, ybits);
+        if (n_randint(state, 2))
+            arb_neg(y, y);
+        if (n_randint(state, 2))
+            mag_set_ui_2exp_si(arb_radref(y), 1, -ybits);
+        if (i % 5 == 1) /* all exact, x y kept whole: only z's bits below x y's are cut, and must be in the radius */
+        {
+            prec = xbits + ybits + 1000;
+            zbits = xbits + ybits + 200;
+            mag_zero(arb_radref(x));
+            mag_zero(arb_radref(y));
+            arb_urandom(z, state, zbits);
+            arb_mul_2exp_si(z, z, -50);
+        }
+        else if (i % 5 == 0) /* -x y but for its last bits: the sum is far smaller than either */
+        {
+            zbits = (xbits + ybits) / 2;
+            arb_mul(z, x, y, zbits);
+            arb_neg(z, z);
+            mag_zero(arb_radref(z));
+        }
+        else
+        {
+            arb_urandom(z, state, zbits);
+            arb_mul_2exp_si(z, z, (slong) n_randint(state, prec + 300) - prec - 290);
+            if (n_randint(state, 2))
+                arb_neg(z, z);
+        }
+        if (n_randint(state, 2) && i % 5 != 1)
+            mag_set_ui_2exp_si(arb_radref(z), 1, -zbits);
+        arb_set(exact, z);
+        mag_zero(arb_radref(exact));
+        arf_addmul(arb_midref(exact), arb_midref(x), arb_midref(y), ARF_PREC_EXACT, ARF_RND_DOWN);
+        /* no wider than arb_addmul's ball by more than a factor 16 and a few units in
+         * prec's last place of the larger term (where the terms cancel, both are far wider than the sum) */
+        arb_t expected;
+        mag_t allowed, term;
+        arb_init(expected);
+        mag_init(allowed);
+        mag_init(term);
+        arb_set(expected, z);
+        arb_addmul(expected, x, y, prec);
+        arf_get_mag(allowed, arb_midref(x));
+        arf_get_mag(term, arb_midref(y));
+        mag_mul(allowed, allowed, term);
+        arf_get_mag(term, arb_midref(z));
+        mag_max(allowed, allowed, term);
+        mag_mul_2exp_si(allowed, allowed, 4 - prec);
+        mag_mul_2exp_si(term, arb_radref(expected), 4);
+        mag_add(allowed, allowed, term);
+        mag_clear(term);
+        capped_addmul(z, x, y, prec);
+        if (!arb_contains(z, exact))
+        {
+            printf("capped_addmul: %ld x %ld bits at %ld: the exact sum is outside\n", xbits, ybits, prec);
+            failures++;
+        }
+        if (mag_cmp(arb_radref(z), allowed) > 0)
+        {
+            printf("capped_addmul: %ld x %ld bits at %ld: the ball is far wider than arb_addmul's\n", xbits, ybits,
+                   prec);
+            failures++;
+        }
+        mag_clear(allowed);
+        arb_clear(expected);
         checked++;
     }
     for (slong prec = 100000; prec <= 2000000; prec *= 3)
