@@ -56,7 +56,9 @@ def estimated_hex_seconds(place: int, build: str = "portable") -> float:
 # The C path of `make native`: 5.9 GB at 10^9 places (bench/engine.py) and
 # 17.3 GB at 3 x 10^9 (once; its products are capped at 2^25 FFT coefficients up
 # to 10^9 places and grow with the numbers past it, compute/pi_native.c): the
-# line through them, 5.7 bytes a place over 0.25 GB. python-flint's arb.pi (the
+# line through them, 5.7 bytes a place over 0.25 GB. Since then 10^9 places take
+# 5.1 GB (the top merge's scratch halved, the division holding less); 3 x 10^9
+# was not measured again, so the line stays, an upper bound at 10^9. python-flint's arb.pi (the
 # portable engine, and the native build without its C path) is not measured
 # past 10^8 (0.8 GB): FLINT's one-piece products at 10^9 hold 8.6 GB of FFT
 # scratch alone, so it keeps the older, safer 17 bytes a place.
