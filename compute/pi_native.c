@@ -764,20 +764,16 @@ static ulong *shifted_copy(operand_t *x, ulong shift)
     return out;
 }
 
-/* x = the integer's limbs times 2^exponent, rounded to prec bits as arb_mul would. */
-static void set_rounded(arb_t x, const ulong *limbs, ulong n, int negative, slong exponent, slong prec)
+/* x = the integer's limbs times 2^exponent, rounded to prec bits as arb_mul
+ * would; x takes the limbs for its mantissa, as capped products do. */
+static void set_rounded(arb_t x, ulong *limbs, ulong n, int negative, slong exponent, slong prec)
 {
-    while (n > 0 && limbs[n - 1] == 0)
-        n--;
-    if (n == 0)
-        arb_zero(x);
-    else
-    {
-        arf_set_mpn(arb_midref(x), limbs, n, negative);
-        arf_mul_2exp_si(arb_midref(x), arb_midref(x), exponent);
-        mag_zero(arb_radref(x));
-        arb_set_round(x, x, prec);
-    }
+    fmpz_t shift;
+    fmpz_init_set_si(shift, exponent);
+    set_taking_limbs(arb_midref(x), limbs, n, n, shift, negative);
+    fmpz_clear(shift);
+    mag_zero(arb_radref(x));
+    arb_set_round(x, x, prec);
 }
 
 /* merge_blocks' products by merge_products (compute/shared_transforms.c), into
@@ -838,11 +834,14 @@ static int merge_sharing_transforms(block_t *left, block_t *right, slong prec)
         if (right->need_p)
             set_rounded(left->P, zP, zPn, p1.negative ^ p2.negative, p1.exponent + p2.exponent, prec);
     }
+    else
+    {
+        flint_free(zT);
+        flint_free(zQ);
+        flint_free(zP);
+    }
     flint_free(t1_shifted);
     flint_free(t2_shifted);
-    flint_free(zT);
-    flint_free(zQ);
-    flint_free(zP);
     return done;
 }
 #else
