@@ -30,6 +30,9 @@
  *   1/pi = 12 sum_k (-1)^k (6k)! (13591409 + 545140134 k) / ((3k)! (k!)^3 640320^(3k + 3/2))
  *   pi   = 426880 sqrt(10005) Q(0, N) / T(0, N)
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* mremap, in compute/big_blocks.c */
+#endif
 #include <math.h>
 #include <pthread.h>
 #ifdef __GLIBC__
@@ -48,6 +51,14 @@
 #if FLINT_HAVE_FFT_SMALL
 #include "shared_transforms.c"
 #endif
+
+#include "big_blocks.c"
+
+/* Freed blocks kept for reuse while pi is computed (compute/big_blocks.c): up to
+ * 16 numbers of pi's size, at most 640 MiB. At 10^8 places they take 9% off the
+ * time (page faults: 2.06 million, then 0.2 million) and add 300 MiB at the peak. */
+#define FREED_BLOCKS_KEPT_NUMBERS 16
+#define FREED_BLOCKS_KEPT_AT_MOST ((size_t) 640 << 20)
 
 #define TERM_A 13591409
 #define TERM_B 545140134
@@ -127,12 +138,14 @@ typedef struct
     int workers_finished;
 } progress_t;
 
-/* Hands the pages of freed blocks back to the system. glibc keeps what is freed
+/* Hands the pages of freed blocks back to the system: those kept for reuse
+ * (compute/big_blocks.c), and those glibc keeps. glibc keeps what is freed
  * below its mmap threshold (up to 32 MB blocks) in its arenas: the series'
  * smaller numbers, freed by the million, kept the process 330 MiB larger after
  * the merges at 10^9 places. Called between steps, before the next peak. */
 static void give_back_free_memory(void)
 {
+    give_back_kept_blocks();
 #ifdef __GLIBC__
     malloc_trim(0);
 #endif
@@ -1500,6 +1513,7 @@ int pi_native_digits(int64_t places, int64_t prec, int threads, int64_t hex_posi
         return PI_BAD_ARGUMENT;
     if (on_progress != NULL)
         on_progress(PHASE_SERIES, 0.0);
+    keep_freed_blocks(FLINT_MIN(FREED_BLOCKS_KEPT_NUMBERS * ((size_t) prec / 8), FREED_BLOCKS_KEPT_AT_MOST));
     arb_init(pi);
     fmpz_init(floor);
     /* The caller's extra bits beyond the places' own: each node of the conversion keeps as many. */
@@ -1536,5 +1550,6 @@ int pi_native_digits(int64_t places, int64_t prec, int threads, int64_t hex_posi
     fmpz_clear(floor);
     clear_conversion(&conversion);
     flint_cleanup(); /* this thread's FFT scratch too: the caller goes on with gigabytes of digits */
+    keep_freed_blocks(0);
     return status;
 }

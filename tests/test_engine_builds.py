@@ -258,6 +258,18 @@ def test_leaves_take_out_common_factors_as_the_gcd_would(tmp_path: Path) -> None
     assert run_c_check(tmp_path, "leaf_check") == "checked 20"
 
 
+@native_built
+def test_big_blocks_keep_their_contents_and_go_back_where_they_came_from(tmp_path: Path) -> None:
+    # The engine's memory functions for FLINT map blocks of a megabyte and more
+    # themselves, keep freed ones for reuse and grow or shrink them in place
+    # (compute/big_blocks.c): on two threads at once, random blocks of 1 byte to
+    # 24 MB, allocated, reallocated and freed through FLINT, must keep their
+    # contents, calloc's must be zero even when reused, the registry must hold
+    # every block of ours and no other, glibc's blocks must go back to glibc, and
+    # no more than the limit may be kept (tests/big_blocks_check.c).
+    assert run_c_check(tmp_path, "big_blocks_check") == "checked 2379"
+
+
 def run_c_check(tmp_path: Path, name: str, *flags: str) -> str:
     """Build tests/<name>.c against the engine's sources and run it: what it printed, once it exited 0."""
     program = tmp_path / name
