@@ -26,7 +26,7 @@
 #define HUGE_FROM_BYTES (8 * HUGE_PAGE_BYTES)
 /* Live blocks of a megabyte and more number in the hundreds, at most. */
 #define REGISTRY_SLOTS 16384
-#define CACHE_SLOTS 64
+#define CACHE_SLOTS 1024
 
 typedef struct
 {
@@ -123,9 +123,10 @@ static void *map_block(size_t bytes)
     return start;
 }
 
-/* A block of at least size bytes: the smallest cached one that fits within twice
- * its size, else the largest smaller one, grown (its pages are kept: FLINT's FFT
- * scratch grows a sixteenth at a time, freeing the old before it asks), else a new mapping. */
+/* A block of at least size bytes: the smallest kept one that is large enough
+ * (the pages beyond, a megabyte or more, stay kept as a block of their own),
+ * else the largest kept one, grown (FLINT's FFT scratch grows a sixteenth at a
+ * time, freeing the old before it asks), else a new mapping. */
 static void *big_malloc(size_t size, int zeroed)
 {
     size_t bytes = mapped_bytes(size);
@@ -136,8 +137,7 @@ static void *big_malloc(size_t size, int zeroed)
     {
         if (cache[i].start == NULL)
             continue;
-        if (cache[i].bytes >= bytes && cache[i].bytes / 2 <= bytes &&
-            (best < 0 || cache[i].bytes < cache[best].bytes))
+        if (cache[i].bytes >= bytes && (best < 0 || cache[i].bytes < cache[best].bytes))
             best = i;
         if (cache[i].bytes < bytes && (largest < 0 || cache[i].bytes > cache[largest].bytes))
             largest = i;
@@ -148,6 +148,13 @@ static void *big_malloc(size_t size, int zeroed)
     {
         block = cache[best];
         cache[best].start = NULL;
+        if (block.bytes >= bytes + BIG_BLOCK_BYTES)
+        {
+            /* the pages beyond stay kept, as a block of their own */
+            cache[best].start = (char *) block.start + bytes;
+            cache[best].bytes = block.bytes - bytes;
+            block.bytes = bytes;
+        }
         cached_bytes -= block.bytes;
     }
     pthread_mutex_unlock(&big_blocks_lock);
