@@ -215,8 +215,10 @@ def engine_table(sizes: list[int], engines: list[str], repeat: int = 1) -> None:
         digests = {digest for _, _, digest in results.values() if digest != "failed"}
         for engine, (seconds, peak, digest) in results.items():
             agree = "agree" if len(digests) == 1 and digest != "failed" else digest[:12]
-            ratio = peer_seconds / seconds if seconds == seconds and seconds > 0 else float("nan")
-            print(f"{engine:<15} {places:>12,} {seconds:>9.3f} {peak:>9.0f} {ratio:>12.2f}x  {agree}")
+            # No ratio without the peer in this run (bench-large runs the engine alone at 10^9).
+            measured = peer_seconds == peer_seconds and seconds == seconds and seconds > 0
+            ratio = f"{peer_seconds / seconds:.2f}x" if measured else "-"
+            print(f"{engine:<15} {places:>12,} {seconds:>9.3f} {peak:>9.0f} {ratio:>13}  {agree}")
 
 
 def _median_round(runs: list[tuple[float, float, str]]) -> tuple[float, float, str]:

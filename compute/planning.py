@@ -58,12 +58,15 @@ def estimated_hex_seconds(place: int, build: str = "portable") -> float:
 # to 10^9 places and grow with the numbers past it, compute/pi_native.c): the
 # line through them, 5.7 bytes a place over 0.25 GB. Since then 10^9 places take
 # 5.1 GB (the top merge's scratch halved, the division holding less); 3 x 10^9
-# was not measured again, so the line stays, an upper bound at 10^9. python-flint's arb.pi (the
+# was not measured again, so the line stays, an upper bound at 10^9. Then the C
+# path began to keep freed blocks for reuse, up to 640 MiB (compute/big_blocks.c):
+# the base grew by as much, to 1 GiB: 10^8 places are then put at 1,568 MiB,
+# where the bench measured 1,539 to 1,595. python-flint's arb.pi (the
 # portable engine, and the native build without its C path) is not measured
 # past 10^8 (0.8 GB): FLINT's one-piece products at 10^9 hold 8.6 GB of FFT
 # scratch alone, so it keeps the older, safer 17 bytes a place.
 _BYTES_PER_PLACE = {True: 5.7, False: 17.0}  # by whether the C path computes
-_BASE_BYTES = {True: 250 * 2**20, False: 100 * 2**20}
+_BASE_BYTES = {True: 2**30, False: 100 * 2**20}
 # The line holds for the C path up to the largest n measured: past about
 # 3.4 x 10^9 places its products' cap doubles again (4.3 GB more scratch), so
 # PI_MAX_N's default goes no further without a measurement there.
