@@ -35,6 +35,7 @@ typedef struct
 } big_block_t;
 
 static big_block_t registry[REGISTRY_SLOTS]; /* open addressing, by address */
+static size_t blocks_registered; /* at most half the slots: a search always meets an empty one */
 static big_block_t cache[CACHE_SLOTS];
 static size_t cached_bytes, cache_limit_bytes;
 static pthread_mutex_t big_blocks_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -55,14 +56,14 @@ static size_t registry_home(const void *start)
 /* Registers a block; 0 if the registry is full (the caller unmaps it and asks glibc). Under the lock. */
 static int register_block(big_block_t block)
 {
-    for (size_t i = registry_home(block.start), tries = 0; tries < REGISTRY_SLOTS / 2;
-         i = (i + 1) & (REGISTRY_SLOTS - 1), tries++)
-        if (registry[i].start == NULL)
-        {
-            registry[i] = block;
-            return 1;
-        }
-    return 0;
+    if (blocks_registered >= REGISTRY_SLOTS / 2)
+        return 0;
+    size_t i = registry_home(block.start);
+    while (registry[i].start != NULL)
+        i = (i + 1) & (REGISTRY_SLOTS - 1);
+    registry[i] = block;
+    blocks_registered++;
+    return 1;
 }
 
 /* The registry's slot for start, or an empty slot where it is not ours. Under the lock. */
@@ -83,6 +84,7 @@ static big_block_t unregister_block(const void *start)
     if (found.start == NULL)
         return found;
     registry[i].start = NULL;
+    blocks_registered--;
     for (size_t hole = i, j = (i + 1) & (REGISTRY_SLOTS - 1); registry[j].start != NULL;
          j = (j + 1) & (REGISTRY_SLOTS - 1))
     {
@@ -267,6 +269,8 @@ static void *engine_realloc(void *old, size_t size)
         return old;
     }
     void *moved = engine_malloc(size);
+    if (moved == NULL)
+        return NULL; /* old stays, as realloc leaves it: FLINT reports the failure */
     memcpy(moved, old, size < bytes ? size : bytes);
     big_free(old);
     return moved;

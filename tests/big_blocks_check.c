@@ -177,7 +177,7 @@ int main(void)
     pthread_join(other, NULL);
     failed |= run[0].failed | run[1].failed;
 
-    if (registered_blocks() != 0)
+    if (registered_blocks() != 0 || blocks_registered != 0)
         failed = printf("FAILED: %d blocks still registered after all were freed\n", registered_blocks());
     if (cached_bytes > (size_t) 64 << 20)
         failed = printf("FAILED: %zu bytes kept, over the limit\n", cached_bytes);
