@@ -55,8 +55,9 @@
 #include "big_blocks.c"
 
 /* Freed blocks kept for reuse while pi is computed (compute/big_blocks.c): up to
- * 16 numbers of pi's size, at most 640 MiB. At 10^8 places they take 9% off the
- * time (page faults: 2.06 million, then 0.2 million) and add 300 MiB at the peak. */
+ * 16 numbers of pi's size, at most 640 MiB. At 10^8 places page faults fell from
+ * 2.06 to 0.2 million, and the peak rose by 300 MiB; at 10^9 the C call took 261 s
+ * instead of 375 s. */
 #define FREED_BLOCKS_KEPT_NUMBERS 16
 #define FREED_BLOCKS_KEPT_AT_MOST ((size_t) 640 << 20)
 

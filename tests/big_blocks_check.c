@@ -73,7 +73,7 @@ static size_t random_size(unsigned *seed)
     case 1:
         return (1 << 20) + next_random(seed) % (3 << 20); /* ours, in small pages */
     default:
-        return (1 << 20) + next_random(seed) % (23 << 20); /* ours, up to huge pages */
+        return (1 << 20) + next_random(seed) % (23 << 20); /* ours, larger */
     }
 }
 
