@@ -40,7 +40,8 @@ typedef struct
 
 static big_block_t registry[REGISTRY_SLOTS]; /* open addressing, by address */
 static size_t blocks_registered; /* at most half the slots: a search always meets an empty one */
-static big_block_t cache[CACHE_SLOTS];
+static big_block_t cache[CACHE_SLOTS]; /* the kept blocks, the first cache_count of them */
+static int cache_count;
 static size_t cached_bytes, cache_limit_bytes;
 static pthread_mutex_t big_blocks_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t big_blocks_installed = PTHREAD_ONCE_INIT;
@@ -139,10 +140,8 @@ static void *big_malloc(size_t size, int zeroed)
     big_block_t block = {NULL, 0};
     pthread_mutex_lock(&big_blocks_lock);
     int best = -1, largest = -1;
-    for (int i = 0; i < CACHE_SLOTS; i++)
+    for (int i = 0; i < cache_count; i++)
     {
-        if (cache[i].start == NULL)
-            continue;
         if (cache[i].bytes >= bytes && (best < 0 || cache[i].bytes < cache[best].bytes))
             best = i;
         if (cache[i].bytes < bytes && (largest < 0 || cache[i].bytes > cache[largest].bytes))
@@ -153,7 +152,6 @@ static void *big_malloc(size_t size, int zeroed)
     if (best >= 0)
     {
         block = cache[best];
-        cache[best].start = NULL;
         if (block.bytes >= bytes + BIG_BLOCK_BYTES)
         {
             /* the pages beyond stay kept, as a block of their own */
@@ -161,6 +159,8 @@ static void *big_malloc(size_t size, int zeroed)
             cache[best].bytes = block.bytes - bytes;
             block.bytes = bytes;
         }
+        else
+            cache[best] = cache[--cache_count];
         cached_bytes -= block.bytes;
     }
     pthread_mutex_unlock(&big_blocks_lock);
@@ -197,10 +197,16 @@ static void *big_malloc(size_t size, int zeroed)
     return block.start;
 }
 
+/* Whether start may be one of our blocks, which start on a page: the others need no lock. */
+static int may_be_ours(const void *start)
+{
+    return start != NULL && (uintptr_t) start % PAGE_BYTES == 0;
+}
+
 /* Frees a block if it is ours (1), keeping it for reuse within the cache's limit; 0 if it is not. */
 static int big_free(void *start)
 {
-    if (start == NULL || (uintptr_t) start % PAGE_BYTES != 0) /* ours start on a page */
+    if (!may_be_ours(start))
         return 0;
     big_block_t unmap = {NULL, 0};
     pthread_mutex_lock(&big_blocks_lock);
@@ -208,15 +214,12 @@ static int big_free(void *start)
     if (block.start != NULL)
     {
         unmap = block;
-        if (cached_bytes + block.bytes <= cache_limit_bytes)
-            for (int i = 0; i < CACHE_SLOTS; i++)
-                if (cache[i].start == NULL)
-                {
-                    cache[i] = block;
-                    cached_bytes += block.bytes;
-                    unmap.start = NULL;
-                    break;
-                }
+        if (cached_bytes + block.bytes <= cache_limit_bytes && cache_count < CACHE_SLOTS)
+        {
+            cache[cache_count++] = block;
+            cached_bytes += block.bytes;
+            unmap.start = NULL;
+        }
     }
     pthread_mutex_unlock(&big_blocks_lock);
     if (unmap.start != NULL)
@@ -227,7 +230,7 @@ static int big_free(void *start)
 /* The block's size if it is ours, else 0. */
 static size_t big_block_bytes(const void *start)
 {
-    if (start == NULL || (uintptr_t) start % PAGE_BYTES != 0)
+    if (!may_be_ours(start))
         return 0;
     pthread_mutex_lock(&big_blocks_lock);
     big_block_t block = registry[registry_slot(start)];
@@ -312,13 +315,11 @@ static void unmap_kept_blocks(size_t most_bytes)
     big_block_t spare[CACHE_SLOTS];
     int count = 0;
     pthread_mutex_lock(&big_blocks_lock);
-    for (int i = 0; i < CACHE_SLOTS && cached_bytes > most_bytes; i++)
-        if (cache[i].start != NULL)
-        {
-            spare[count++] = cache[i];
-            cached_bytes -= cache[i].bytes;
-            cache[i].start = NULL;
-        }
+    while (cache_count > 0 && cached_bytes > most_bytes)
+    {
+        spare[count] = cache[--cache_count];
+        cached_bytes -= spare[count++].bytes;
+    }
     pthread_mutex_unlock(&big_blocks_lock);
     while (count > 0)
     {
