@@ -59,7 +59,9 @@ static void make_factor_primes(void)
  * of 4,096 terms are 23.5% smaller with every merge of 512 terms and more
  * taking out their common factors, 24.0% with every merge (simulated, terms
  * from 3.5 x 10^6); the bookkeeping of the small ones would cost more. */
+#ifndef REMOVE_FROM_TERMS
 #define REMOVE_FROM_TERMS 512
+#endif
 #define MAX_BASE_NODES (2 * EXACT_BELOW / REMOVE_FROM_TERMS)
 
 /* A range split_reduced does not split further, with the factorizations of its P and Q. */
