@@ -206,9 +206,138 @@ static void trace(const char *step, double since)
     }
 }
 
+/* The bottom of split_plain: ranges of up to SMALL_TERMS terms, in limbs on the
+ * stack. A third of the time FLINT's integers took at this size went to managing
+ * them (allocating, freeing, finding the thread's pool): ranges of 32 terms took
+ * 0.098 us a term against 0.161, and the series' blocks at 10^8 places 10.65 to
+ * 10.87 s against 10.83 to 11.22 s. Terms below SMALL_BELOW (10^10 places), so
+ * that a term's p, q and t fit in 2, 3 and 3 limbs. */
+#ifndef SMALL_TERMS
+#define SMALL_TERMS 32
+#endif
+#define SMALL_BELOW (WORD(1) << 28)
+#define SMALL_LIMBS (4 * SMALL_TERMS + 4) /* P 2, Q 3, T 4 limbs a term at most */
+
+typedef struct
+{
+    ulong limbs[SMALL_LIMBS];
+    slong n; /* 0 for zero; limbs[n - 1] is not 0 */
+    int negative;
+} small_t;
+
+static void small_normalize(small_t *x)
+{
+    while (x->n > 0 && x->limbs[x->n - 1] == 0)
+        x->n--;
+}
+
+/* z = x y; z is neither. */
+static void small_mul(small_t *z, const small_t *x, const small_t *y)
+{
+    if (x->n == 0 || y->n == 0)
+    {
+        z->n = 0;
+        z->negative = 0;
+        return;
+    }
+    if (x->n >= y->n)
+        mpn_mul(z->limbs, x->limbs, x->n, y->limbs, y->n);
+    else
+        mpn_mul(z->limbs, y->limbs, y->n, x->limbs, x->n);
+    z->n = x->n + y->n;
+    z->negative = x->negative ^ y->negative;
+    small_normalize(z);
+}
+
+/* x += y */
+static void small_add(small_t *x, const small_t *y)
+{
+    if (y->n == 0)
+        return;
+    if (x->negative == y->negative)
+    {
+        const small_t *longer = x->n >= y->n ? x : y, *shorter = x->n >= y->n ? y : x;
+        ulong carry = mpn_add(x->limbs, longer->limbs, longer->n, shorter->limbs, shorter->n);
+        x->n = longer->n;
+        x->limbs[x->n++] = carry;
+    }
+    else if (x->n > y->n || (x->n == y->n && mpn_cmp(x->limbs, y->limbs, x->n) >= 0))
+        mpn_sub(x->limbs, x->limbs, x->n, y->limbs, y->n);
+    else
+    {
+        ulong difference[SMALL_LIMBS];
+        mpn_sub(difference, y->limbs, y->n, x->limbs, x->n);
+        flint_mpn_copyi(x->limbs, difference, y->n);
+        x->n = y->n;
+        x->negative = y->negative;
+    }
+    small_normalize(x);
+}
+
+static void small_term(small_t *P, small_t *Q, small_t *T, ulong k)
+{
+    if (k == 0)
+    {
+        P->limbs[0] = Q->limbs[0] = 1;
+        T->limbs[0] = TERM_A;
+        P->n = Q->n = T->n = 1;
+        P->negative = Q->negative = T->negative = 0;
+        return;
+    }
+    /* p = (6k - 5)(2k - 1)(6k - 1), negative; q = k^3 640320^3 / 24; t = (A + B k) p */
+    umul_ppmm(P->limbs[1], P->limbs[0], (6 * k - 5) * (2 * k - 1), 6 * k - 1);
+    umul_ppmm(Q->limbs[1], Q->limbs[0], k * k, k);
+    Q->limbs[2] = mpn_mul_1(Q->limbs, Q->limbs, 2, Q_CONSTANT);
+    T->limbs[2] = mpn_mul_1(T->limbs, P->limbs, 2, TERM_A + TERM_B * k);
+    P->n = 2;
+    Q->n = T->n = 3;
+    P->negative = T->negative = 1;
+    Q->negative = 0;
+    small_normalize(P);
+    small_normalize(Q);
+    small_normalize(T);
+}
+
+/* split_plain's P, Q, T of the terms [a, b), b - a <= SMALL_TERMS and b <= SMALL_BELOW. */
+static void split_small(small_t *P, small_t *Q, small_t *T, ulong a, ulong b, int need_p)
+{
+    if (b - a == 1)
+    {
+        small_term(P, Q, T, a);
+        return;
+    }
+    ulong m = a + (b - a) / 2;
+    small_t P1, Q1, T1, P2, Q2, T2, product;
+    split_small(&P1, &Q1, &T1, a, m, 1);
+    split_small(&P2, &Q2, &T2, m, b, need_p);
+    small_mul(T, &T1, &Q2);
+    small_mul(&product, &P1, &T2);
+    small_add(T, &product);
+    small_mul(Q, &Q1, &Q2);
+    if (need_p)
+        small_mul(P, &P1, &P2);
+}
+
+static void set_small(fmpz_t x, const small_t *y)
+{
+    fmpz_set_ui_array(x, y->limbs, FLINT_MAX(y->n, 1));
+    if (y->negative)
+        fmpz_neg(x, x);
+}
+
 /* P, Q, T of the terms [a, b), exactly; P is skipped when no one needs it. */
 static void split_plain(fmpz_t P, fmpz_t Q, fmpz_t T, slong a, slong b, int need_p)
 {
+    if (b - a <= SMALL_TERMS && b <= SMALL_BELOW)
+    {
+        small_t p, q, t;
+        split_small(&p, &q, &t, a, b, need_p);
+        set_small(Q, &q);
+        set_small(T, &t);
+        if (need_p)
+            set_small(P, &p);
+        return;
+    }
     if (b - a == 1)
     {
         if (a == 0)

@@ -250,12 +250,15 @@ def test_merges_sharing_transforms_give_flints_products(tmp_path: Path) -> None:
 
 @native_built
 def test_leaves_take_out_common_factors_as_the_gcd_would(tmp_path: Path) -> None:
-    # The series' exact leaves take out of P1 and Q2 what they share, found from
+    # The smallest ranges, summed in limbs on the stack, must give the P, Q and T
+    # of the series' definition (every size, from the first term to both sides of
+    # the largest k they take), and their additions fmpz_add's sums. The series'
+    # exact leaves take out of P1 and Q2 what they share, found from
     # the terms' factorizations (compute/common_factors.c): on leaves from the
     # first to those of 3 x 10^9 places, P, Q and T must be the plain ones divided
     # by one integer, and exactly those of the same merges taking out gcd(P1, Q2)
     # computed from the numbers (tests/leaf_check.c).
-    assert run_c_check(tmp_path, "leaf_check") == "checked 20"
+    assert run_c_check(tmp_path, "leaf_check") == "checked 682"
 
 
 @native_built
