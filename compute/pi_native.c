@@ -118,8 +118,16 @@ enum { PHASE_SERIES = 0, PHASE_FINAL = 1, PHASE_CONVERTING = 2 };
 #define SPLIT_BLOCKS_SHARE 0.78
 #define SPLIT_BLOCKS_SHARE_PER_DOUBLING 0.11
 /* sqrt(10005) and the conversion's powers of 5, as shares of the series' thread
- * time (measured at 10^8 places: 2.18 s and 0.25 s against 26.1 s). */
-#define ROOT_COST 0.084
+ * time: what the first two threads sum fewer terms by. Measured, the powers took
+ * 0.13 s against 20.4 s; sqrt(10005) 1.2 s, but the threads finished together
+ * (at 10^8 places, beside the Bellard check's helpers) only with the share below:
+ * with 0.084, the first thread ended 0.45 to 0.66 s after the second, with 0.11
+ * 0.4 s before it; with 0.097 the blocks took 10.71 to 10.98 s against 10.99 to
+ * 11.20. (cost_before does not see that the last block makes no P on its right
+ * edge, nor that the leaves' small ranges cost less since they are summed in limbs.) */
+#ifndef ROOT_COST /* (other values to measure them) */
+#define ROOT_COST 0.097
+#endif
 #define POWERS_COST 0.0096
 /* The final phase's first step, 426880 sqrt(10005) Q, against the division that follows (measured). */
 #define PRODUCT_SHARE 0.3
