@@ -117,19 +117,20 @@ enum { PHASE_SERIES = 0, PHASE_FINAL = 1, PHASE_CONVERTING = 2 };
 #define BLOCKS_SHARE 0.9
 #define SPLIT_BLOCKS_SHARE 0.78
 #define SPLIT_BLOCKS_SHARE_PER_DOUBLING 0.11
-/* sqrt(10005) and the conversion's powers of 5, as shares of the series' thread
- * time: what the first two threads sum fewer terms by. Measured, the powers took
- * 0.13 s against 20.4 s; sqrt(10005) 1.2 s, but the threads finished together
- * (at 10^8 places, beside the Bellard check's helpers) only with the share below:
- * with 0.084, the first thread ended 0.45 to 0.66 s after the second, with 0.11
- * 0.4 s before it; with 0.097 the blocks took 10.71 to 10.98 s against 10.99 to
- * 11.20. (cost_before does not see that the last block makes no P on its right
- * edge, nor that the leaves' small ranges cost less since they are summed in limbs.) */
+/* sqrt(10005) (and the first block's Q times it) and the conversion's powers
+ * of 5, as shares of the series' thread time: what the first two threads sum
+ * fewer terms by. Fitted so that the threads finish together at 10^8 places,
+ * beside the Bellard check's helpers: the powers took 0.13 s, sqrt(10005) 1.2
+ * to 1.5 s and the product 0.2 s against 19 s of blocks, yet with 0.09 the first
+ * thread still ended 0.2 s before the second, with 0.08 within 0.05 s.
+ * (cost_before does not see that the last block makes no P on its right edge,
+ * nor that the leaves' small ranges cost less since they are summed in limbs.) */
 #ifndef ROOT_COST /* (other values to measure them) */
-#define ROOT_COST 0.097
+#define ROOT_COST 0.08
 #endif
 #define POWERS_COST 0.0096
-/* The final phase's first step, 426880 sqrt(10005) Q, against the division that follows (measured). */
+/* Where sqrt(10005) waits for the merges, the final phase's product sqrt(10005) Q, against the division
+ * that follows (measured); below SPLIT_BLOCKS_FROM the first block's thread makes it. */
 #define PRODUCT_SHARE 0.3
 /* Where sqrt(10005) waits for the merges (from SPLIT_BLOCKS_FROM), its share of the final phase (24 of 55 s at 10^9). */
 #define SQRT_SHARE 0.4
@@ -1423,7 +1424,8 @@ typedef struct
     int blocks;
     slong prec;
     progress_t *progress;
-    /* work that does not depend on the series, done after the block */
+    /* work that does not depend on the series, done before the blocks: sqrt(10005),
+     * which the first block's Q is then multiplied by (and sqrt_out freed) */
     arb_struct *sqrt_out;
     conversion_t *powers_for;
 } worker_t;
@@ -1449,6 +1451,15 @@ static void *run_worker(void *arg)
     started = seconds_now();
     for (int i = 0; i < w->blocks; i++)
         split_block(&w->block[i], w->prec, w->progress);
+    if (w->sqrt_out != NULL)
+    {
+        /* The first block's Q takes part in no merge's T, only in Q itself, which
+         * the final phase needs only as 426880 sqrt(10005) Q: so sqrt(10005) goes
+         * into it here, on a thread of the series, and the final phase makes one
+         * product less (0.29 s on both threads at 10^8 places, against 0.2 s here). */
+        capped_mul(w->block[0].Q, w->block[0].Q, w->sqrt_out, w->prec);
+        release(w->sqrt_out);
+    }
     trace("series: a thread's blocks", started);
     /* FLINT keeps each thread's FFT scratch (gigabytes at 10^9 places) until
      * told to free it: without this, the blocks' buffers outlive the blocks. */
@@ -1648,7 +1659,7 @@ static void pi_ball(arb_t pi, conversion_t *conversion, slong prec, int threads,
     mag_init(q);
     mag_set_ui(tail, TERM_A + TERM_B * (ulong) terms);
     mag_mul_2exp_si(tail, tail, 1 - BITS_PER_TERM * terms);
-    arb_get_mag(q, block[0].Q);
+    arb_get_mag(q, block[0].Q); /* (times sqrt(10005) where the first block took it: a bound still) */
     mag_mul(tail, tail, q);
     arb_add_error_mag(block[0].T, tail);
 
@@ -1661,8 +1672,12 @@ static void pi_ball(arb_t pi, conversion_t *conversion, slong prec, int threads,
         if (on_progress != NULL)
             on_progress(PHASE_FINAL, SQRT_SHARE);
     }
-    double product_done = sqrt_after_merges ? SQRT_SHARE + (1 - SQRT_SHARE) * PRODUCT_SHARE : PRODUCT_SHARE;
-    capped_mul_reporting(pi, root, block[0].Q, prec, on_progress, sqrt_after_merges ? SQRT_SHARE : 0.0, product_done);
+    /* Q holds sqrt(10005) already where the first block's thread computed it */
+    double product_done = sqrt_after_merges ? SQRT_SHARE + (1 - SQRT_SHARE) * PRODUCT_SHARE : 0.0;
+    if (sqrt_after_merges)
+        capped_mul_reporting(pi, root, block[0].Q, prec, on_progress, SQRT_SHARE, product_done);
+    else
+        arb_swap(pi, block[0].Q);
     /* spent: two numbers of pi's size the division need not hold (0.8 GB at 10^9 places) */
     release(root);
     release(block[0].Q);
