@@ -68,7 +68,9 @@
  * (the factorial ratio (6k+1)(2k+1)(6k+5) / ((k+1)^3 640320^3/24) < 1/151931373056000),
  * so N terms leave a tail below 2 (TERM_A + TERM_B N) 2^(-47 N). */
 #define BITS_PER_TERM 47
+#ifndef EXACT_BELOW /* (other values to measure them) */
 #define EXACT_BELOW 4096 /* terms: below this the numbers are far smaller than any precision used */
+#endif
 #define MAX_THREADS 16
 /* FLINT's FFT multiplication (fft_small) takes 16 np 2^d bytes of scratch
  * for a product of 2^d coefficients of about 84 bits (np = 4 primes), and
