@@ -221,12 +221,12 @@ static void trace(const char *step, double since)
  * stack. A third of the time FLINT's integers took at this size went to managing
  * them (allocating, freeing, finding the thread's pool): ranges of 32 terms took
  * 0.098 us a term against 0.161, and the series' blocks at 10^8 places 10.65 to
- * 10.87 s against 10.83 to 11.22 s. Terms below SMALL_BELOW (10^10 places), so
- * that a term's p, q and t fit in 2, 3 and 3 limbs. */
+ * 10.87 s against 10.83 to 11.22 s. Terms below SMALL_BELOW (1.5 x 10^10 places),
+ * so that (6k - 5)(2k - 1) fits in a limb and a term's p, q and t in 2, 3 and 3. */
 #ifndef SMALL_TERMS
 #define SMALL_TERMS 32
 #endif
-#define SMALL_BELOW (WORD(1) << 28)
+#define SMALL_BELOW (WORD(1) << 30)
 #define SMALL_LIMBS (4 * SMALL_TERMS + 4) /* P 2, Q 3, T 4 limbs a term at most */
 
 typedef struct
