@@ -1042,7 +1042,7 @@ static void set_merged(fmpz_t x, merged_t z)
     flint_free(z.limbs);
 }
 
-/* The exact leaves' merges, as merge_sharing_transforms: T = T T2 + P T2, Q = Q Q2
+/* The exact leaves' merges, as merge_sharing_transforms: T = T Q2 + P T2, Q = Q Q2
  * and, if need_p, P = P P2. Returns 0, having done nothing, where it does not apply. */
 static int merge_exact_sharing(fmpz_t P, fmpz_t Q, fmpz_t T, const fmpz_t P2, const fmpz_t Q2, const fmpz_t T2,
                                int need_p)
@@ -1685,7 +1685,7 @@ static void pi_ball(arb_t pi, conversion_t *conversion, slong prec, int threads,
     release(block[0].Q);
     arb_mul_ui(pi, pi, 426880, prec);
     give_back_free_memory();
-    trace("final: times sqrt(10005)", started);
+    trace("final: 426880 sqrt(10005) Q", started); /* (one product, or none where Q took sqrt(10005)) */
     if (on_progress != NULL)
         on_progress(PHASE_FINAL, product_done);
     started = seconds_now();
