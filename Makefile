@@ -3,6 +3,7 @@
 # make test-full - the same, plus the checks that take minutes (10^8 places; 10^9 with the native build)
 # make web       - scaled out: serve with gunicorn in PI_WEB_PROCESSES processes, tasks to Celery (README "Scale out")
 # make worker    - scaled out: a Celery worker computing PI_WORKERS tasks at once with its own PI_DATA_DIR
+# make first-run - what a new user runs, checked: a venv from requirements.txt alone, make run, make web + make worker
 # make lint      - ruff, ruff format --check, mypy --strict and the import contracts
 # make flake     - the default suite 10 times in a row: any failure is a flaky test to fix
 # make bench-load  - scaled out under load: 10 clients, 1,000 tasks, 2 web processes, 2 workers (bench/load.py)
@@ -16,7 +17,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST := $(BIN)/python -m pytest --durations=15
 
-.PHONY: messages run web worker bench-load bench-table test test-full lint flake bench bench-large native test-setup
+.PHONY: first-run messages run web worker bench-load bench-table test test-full lint flake bench bench-large native test-setup
 
 run: $(VENV)/installed
 	$(BIN)/python app.py
@@ -26,6 +27,9 @@ web: $(VENV)/installed
 
 worker: $(VENV)/installed
 	$(BIN)/python -m tasks.celery_worker
+
+first-run:
+	$(PYTHON) scripts/first_run.py
 
 test: test-setup lint
 	$(PYTEST)
@@ -76,8 +80,10 @@ $(VENV)/installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip check
 	touch $@
 
 $(VENV)/installed-dev: requirements-dev.txt $(VENV)/installed
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip check
 	touch $@
