@@ -1,5 +1,6 @@
 # make run       - set up (first time) and serve the app on http://127.0.0.1:8050/
 # make test      - set up (first time), lint, and run the tests (browser tests included) in about 5 minutes
+# make test-quick - the tests that need no service and no browser, the slow ones left out (under a minute)
 # make test-full - the same, plus the checks that take minutes (10^8 places; 10^9 with the native build)
 # make web       - scaled out: serve with gunicorn in PI_WEB_PROCESSES processes, tasks to Celery (README "Scale out")
 # make worker    - scaled out: a Celery worker computing PI_WORKERS tasks at once with its own PI_DATA_DIR
@@ -17,7 +18,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST := $(BIN)/python -m pytest --durations=15
 
-.PHONY: first-run messages run web worker bench-load bench-table test test-full lint flake bench bench-large native test-setup
+.PHONY: first-run test-quick messages run web worker bench-load bench-table test test-full lint flake bench bench-large native test-setup
 
 run: $(VENV)/installed
 	$(BIN)/python app.py
@@ -26,13 +27,16 @@ web: $(VENV)/installed
 	$(BIN)/gunicorn wsgi:application
 
 worker: $(VENV)/installed
-	$(BIN)/python -m tasks.celery_worker
+	$(BIN)/python -m tasks.runners.celery_worker
 
 first-run:
 	$(PYTHON) scripts/first_run.py
 
 test: test-setup lint
 	$(PYTEST)
+
+test-quick: $(VENV)/installed-dev
+	$(PYTEST) -m "not browser and not postgres and not scaled and not slow and not full"
 
 test-full: test-setup lint
 	$(PYTEST) -m "full or not full"

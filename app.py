@@ -24,21 +24,21 @@ import i18n
 import security
 from compute.digit_store import DigitStore
 from dashboard.shell import shell_layout
-from tasks import schema
-from tasks.celery_app import make_celery
-from tasks.celery_runner import CeleryRunner
-from tasks.fairness import ClientLimits
-from tasks.fairness import Fairness
-from tasks.local_runner import LocalRunner
-from tasks.runner import Runner
-from tasks.runner_lock import RunnerLock
-from tasks.search import DigitSearch
+from tasks.digits.publishing import Mirror
+from tasks.digits.publishing import SharedDigits
+from tasks.digits.search import DigitSearch
+from tasks.limits import ClientLimits
+from tasks.limits import Fairness
+from tasks.runners.base import Runner
+from tasks.runners.celery_app import make_celery
+from tasks.runners.celery_runner import CeleryRunner
+from tasks.runners.local import LocalRunner
+from tasks.runners.lock import RunnerLock
 from tasks.service import EXTENSION
 from tasks.service import TaskService
-from tasks.shared_digits import Mirror
-from tasks.shared_digits import SharedDigits
-from tasks.store import TaskStore
-from tasks.store import connect
+from tasks.store import schema
+from tasks.store.queries import TaskStore
+from tasks.store.queries import connect
 
 MAX_REQUEST_BYTES = 64 * 1024
 

@@ -28,7 +28,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent
 # SEARCH_SCAN_PAUSE holds each chunk of the search page's background count (seconds), so a
 # browser test can cancel it midway; SEARCH_SCAN_CHUNK is the places per chunk.
 TEST_ONLY_DEFAULTS: dict[str, Any] = {
-    "WORKER_MODULE": "tasks.worker",
+    "WORKER_MODULE": "tasks.runners.compute_process",
     "SEARCH_SCAN_PAUSE": 0.0,
     "SEARCH_SCAN_CHUNK": 10_000_000,
 }

@@ -26,8 +26,8 @@ from compute.digit_search import chance
 from compute.digit_store import CHUNK_BYTES
 from compute.digit_store import first_bytes
 from compute.validation import InvalidN
-from tasks.fairness import OverLimit
-from tasks.requester import current_requester
+from requester import current_requester
+from tasks.limits import OverLimit
 from tasks.service import LARGEST_ID
 from tasks.service import DigitsBeingRepaired
 from tasks.service import DigitsGone
@@ -180,7 +180,7 @@ def digits() -> flask.Response:
 
 
 def _hex_places() -> flask.Response:
-    # Pi Delivery's limit per call; the places come from the stored decimal places (tasks/hex_expansion.py).
+    # Pi Delivery's limit per call; the places come from the stored decimal places (tasks/digits/hex_expansion.py).
     start = _int_arg("start", 1, 1, LARGEST_ID)
     count = _int_arg("count", 100, 1, MAX_HEX_PER_REQUEST)
     text = service().read_hex(start, count)

@@ -19,10 +19,10 @@ from prometheus_client.core import HistogramMetricFamily
 from prometheus_client.registry import Collector
 from prometheus_client.registry import CollectorRegistry
 
-from tasks.celery_app import broker_reachable
+from tasks.records import DONE
+from tasks.runners.celery_app import broker_reachable
 from tasks.service import current as service
-from tasks.store import DONE
-from tasks.store import tasks as task_table
+from tasks.store.queries import tasks as task_table
 
 blueprint = flask.Blueprint("operations", __name__)
 

@@ -153,7 +153,7 @@ def main() -> int:
         )
         for machine in ("worker-1", "worker-2"):
             env = {**common, "PI_DATA_DIR": str(folder / machine), "PI_WORKERS": "1"}
-            command = [sys.executable, "-m", "tasks.celery_worker"]
+            command = [sys.executable, "-m", "tasks.runners.celery_worker"]
             processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log))
         deadline = time.time() + 60
         while True:

@@ -21,15 +21,15 @@ from dashboard.task_table import grid_query
 from dashboard.task_table import grid_row
 from i18n import explain
 from i18n import translate
-from tasks.fairness import OverLimit
-from tasks.requester import current_requester
+from requester import current_requester
+from tasks.limits import OverLimit
+from tasks.records import DECIMAL
+from tasks.records import HEXADECIMAL
+from tasks.records import RUNNING
 from tasks.service import NotYourTask
 from tasks.service import TaskFinished
 from tasks.service import TaskNotFound
 from tasks.service import current as service
-from tasks.store import DECIMAL
-from tasks.store import HEXADECIMAL
-from tasks.store import RUNNING
 
 # (answered at once, a hex place) -> what the page says
 _SUBMITTED = {

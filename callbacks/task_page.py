@@ -23,9 +23,9 @@ from dashboard.task_view import timings
 from dashboard.task_view import window_label
 from i18n import explain
 from i18n import translate
+from tasks.records import FINISHED
 from tasks.service import DigitsUnavailable
 from tasks.service import current as service
-from tasks.store import FINISHED
 
 
 def refresh_task(_tick: int, task_id: int) -> tuple[Any, ...]:

@@ -11,8 +11,8 @@ from dash import html
 from dashboard import ids
 from dashboard.task_table import task_grid
 from i18n import _
-from tasks.store import DECIMAL
-from tasks.store import HEXADECIMAL
+from tasks.records import DECIMAL
+from tasks.records import HEXADECIMAL
 
 dash.register_page(__name__, path="/", title=lambda **_query: _("π digits"), name="Tasks")
 

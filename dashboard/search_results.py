@@ -13,7 +13,7 @@ from i18n import fill
 from i18n import ngettext
 from i18n import number
 from i18n import translate
-from tasks.search import SearchResult
+from tasks.digits.search import SearchResult
 
 
 def results_view(result: SearchResult, complete: bool) -> html.Div:

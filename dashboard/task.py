@@ -17,9 +17,9 @@ from dashboard.task_view import status_badge
 from dashboard.task_view import task_heading
 from dashboard.task_view import timings
 from i18n import _
+from tasks.records import FINISHED
 from tasks.service import TaskNotFound
 from tasks.service import current as service
-from tasks.store import FINISHED
 
 
 def _title(task_id: str | None = None, **_query: Any) -> str:

@@ -21,12 +21,12 @@ from dashboard.labels import phase_label
 from dashboard.labels import reason_label
 from dashboard.labels import status_label
 from i18n import _
-from tasks.requester import Requester
+from requester import Requester
+from tasks.records import RUNNING
+from tasks.records import STATUSES
+from tasks.records import Task
 from tasks.service import describe
-from tasks.store import RUNNING
-from tasks.store import SORTABLE
-from tasks.store import STATUSES
-from tasks.store import Task
+from tasks.store.queries import SORTABLE
 
 PAGE_SIZE = 50
 

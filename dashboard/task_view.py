@@ -22,17 +22,17 @@ from i18n import _
 from i18n import explain
 from i18n import number
 from i18n import translate
+from tasks.records import CANCELLED
+from tasks.records import DONE
+from tasks.records import ERROR
+from tasks.records import HEXADECIMAL
+from tasks.records import RUNNING
+from tasks.records import Task
 from tasks.service import DigitsBeingRepaired
 from tasks.service import DigitsGone
 from tasks.service import TaskNotDone
 from tasks.service import current as service
 from tasks.service import describe
-from tasks.store import CANCELLED
-from tasks.store import DONE
-from tasks.store import ERROR
-from tasks.store import HEXADECIMAL
-from tasks.store import RUNNING
-from tasks.store import Task
 
 BADGE_COLOURS = {"queued": "secondary", RUNNING: "primary", DONE: "success", ERROR: "danger", CANCELLED: "warning"}
 

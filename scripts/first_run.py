@@ -38,7 +38,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 # Not production: the tests, the benchmarks, these scripts, and Alembic's env.py (run only by Alembic).
-NOT_PRODUCTION = ("tests/", "bench/", "scripts/", "docs/", "tasks/migrations/")
+NOT_PRODUCTION = ("tests/", "bench/", "scripts/", "docs/", "tasks/store/migrations/")
 POSTGRES_ADMIN_URL = os.environ.get("PI_FIRST_RUN_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 

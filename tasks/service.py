@@ -33,19 +33,19 @@ from compute.validation import HEX_MAX_N
 from compute.validation import HEX_WINDOW
 from compute.validation import parse_n
 from compute.validation import parse_radix
-from tasks.fairness import Fairness
-from tasks.hex_expansion import HexExpansion
+from requester import Requester
+from tasks.digits.hex_expansion import HexExpansion
+from tasks.digits.search import DigitSearch
+from tasks.digits.search import SearchResult
+from tasks.limits import Fairness
 from tasks.phases import phase_end
-from tasks.requester import Requester
-from tasks.runner import Runner
-from tasks.search import DigitSearch
-from tasks.search import SearchResult
-from tasks.store import DECIMAL
-from tasks.store import DONE
-from tasks.store import FINISHED
-from tasks.store import RUNNING
-from tasks.store import Task
-from tasks.store import TaskStore
+from tasks.records import DECIMAL
+from tasks.records import DONE
+from tasks.records import FINISHED
+from tasks.records import RUNNING
+from tasks.records import Task
+from tasks.runners.base import Runner
+from tasks.store.queries import TaskStore
 
 # Ids, offsets and places are 64-bit signed integers in the database.
 LARGEST_ID = 2**63 - 1
@@ -138,7 +138,7 @@ class TaskService:
         :param requester: who asks (they will own the task); None for the server itself.
         :param raw_radix: 10 for the decimal place n, 16 for the hexadecimal one.
         :raises compute.validation.InvalidN: with a message for people.
-        :raises tasks.fairness.OverLimit: if the requester's client is over a limit.
+        :raises tasks.limits.OverLimit: if the requester's client is over a limit.
         """
         radix = parse_radix(raw_radix)
         if radix == DECIMAL:
@@ -411,7 +411,7 @@ def describe(task: Task, now: float | None = None) -> dict[str, Any]:
         "seconds": round(finished - started, 3) if started and finished else None,
         "url": f"/task/{task['id']}",
         # Scaled out: the Celery worker that ran (or runs) it, "pi-<pid>@<host>".
-        "worker": task["lease_owner"].split("/")[0] if task.get("lease_owner") else None,
+        "worker": owner.split("/")[0] if (owner := task["lease_owner"]) else None,
     }
 
 

@@ -1,4 +1,4 @@
-"""Real ``celery worker`` processes (``python -m tasks.celery_worker``) for the scaled-out tests, and
+"""Real ``celery worker`` processes (``python -m tasks.runners.celery_worker``) for the scaled-out tests, and
 the fixtures that build a cluster of them (loaded by tests/conftest.py as a plugin).
 
 Each has its own data folder, standing for its own machine; they share only
@@ -22,7 +22,8 @@ import pytest
 import redis
 
 from config import PROJECT_ROOT
-from tasks.store import TaskStore
+from tasks.records import Task
+from tasks.store.queries import TaskStore
 from tests.conftest import HeldWorkers
 from tests.conftest import service_of
 from tests.conftest import wait_for
@@ -55,7 +56,7 @@ class CeleryWorker:
             "PI_WORKERS": str(workers),
             "PI_LEASE_SECONDS": str(lease_seconds),
         }
-        self.command = [sys.executable, "-m", "tasks.celery_worker", "--worker-module", worker_module]
+        self.command = [sys.executable, "-m", "tasks.runners.celery_worker", "--worker-module", worker_module]
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, store: TaskStore) -> CeleryWorker:
@@ -112,7 +113,7 @@ class Cluster:
     def start_worker(
         self, name: str, *, held: bool = True, workers: int = 1, lease_seconds: int = LEASE_SECONDS
     ) -> CeleryWorker:
-        module = "tests.held_worker" if held else "tasks.worker"
+        module = "tests.held_worker" if held else "tasks.runners.compute_process"
         folder = self.tmp_path / name
         worker = CeleryWorker(folder, self.database_url, self.broker_url, workers, module, lease_seconds)
         self.workers.append(worker)
@@ -124,7 +125,7 @@ class Cluster:
         task_id: int = response.get_json()["id"]
         return task_id
 
-    def task(self, task_id: int) -> dict[str, Any]:
+    def task(self, task_id: int) -> Task:
         return self.service.get(task_id)
 
     def wait_status(self, task_id: int, status: str, timeout: float = 60) -> dict[str, Any]:

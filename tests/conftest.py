@@ -25,16 +25,35 @@ from dash.testing.browser import Browser
 from selenium.webdriver.common.keys import Keys
 
 from app import create_app
-from tasks import schema
-from tasks.local_runner import LocalRunner
+from tasks.records import Task
+from tasks.runners.local import LocalRunner
 from tasks.service import TaskService
-from tasks.store import Task
-from tasks.store import TaskStore
-from tasks.store import connect
+from tasks.store import schema
+from tasks.store.queries import TaskStore
+from tasks.store.queries import connect
 from tests.held_worker import control_folder
 
 # The scaled-out mode's fixtures (cluster, cluster_on): Celery workers as real processes.
 pytest_plugins = ["tests.celery_workers"]
+
+# Markers from what a test uses, so the suite runs in parts (`make test-quick`: none of these).
+BROWSER_FIXTURES = {"dash_duo", "dash_br", "dash_thread_server", "second_browser"}
+SCALED_FIXTURES = {"cluster", "cluster_on"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test ``browser``, ``postgres`` and ``scaled`` by the fixtures and parameters it uses."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        scaled = bool(used & SCALED_FIXTURES) or params.get("any_client") == "scaled"
+        if used & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
+        if scaled:
+            item.add_marker(pytest.mark.scaled)
+        if scaled or "postgres_url" in used or params.get("database_url") == "postgresql":
+            item.add_marker(pytest.mark.postgres)
+
 
 REFERENCE = Path(__file__).parent / "reference"
 POSTGRES_URL = os.environ.get("PI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -2,7 +2,7 @@
 
 Selected with ``create_app({"WORKER_MODULE": "tests.held_worker"})`` (a test
 setting: it is never read from the environment). The runner starts it exactly
-as it starts ``tasks.worker``, with the same arguments; it then waits for
+as it starts ``tasks.runners.compute_process``, with the same arguments; it then waits for
 commands, one per line, in ``<data folder>/held-workers/<task id>-<attempt>``
 (each attempt at a task has its own, so a worker that replaces a killed one
 does not obey the command that killed it):
@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from compute.processes import die_with_parent
-from tasks import worker
+from tasks.runners import compute_process
 
 POLL_SECONDS = 0.01
 
@@ -37,9 +37,9 @@ def control_folder(digits_dir: str | os.PathLike[str]) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """Wait for the test's commands, then act on them."""
-    args = worker.parse_args(argv)
+    args = compute_process.parse_args(argv)
     die_with_parent(args.parent)
-    tasks = worker.open_task_store(args.database_url)
+    tasks = compute_process.open_task_store(args.database_url)
     task = tasks.get(args.task_id)
     assert task is not None, f"the runner started a worker for task {args.task_id}, which does not exist"
     folder = control_folder(args.digits_dir)
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
                 progress, places, phase = rest.split(" ", 2)
                 tasks.report(args.task_id, phase, float(progress), places=int(places))
             elif verb == "release":
-                return worker.run(args, tasks)
+                return compute_process.run(args, tasks)
             elif verb == "die":
                 os.kill(os.getpid(), signal.SIGKILL)
             elif verb == "exit":

@@ -20,11 +20,11 @@ from compute.engine import CHECK_HEX_DIGITS
 from compute.engine import CheckFailed
 from compute.engine import pi_digits
 from compute.engine_info import CHECK_KERNEL_LIBRARY
-from tasks.store import DONE
-from tasks.store import ERROR
-from tasks.store import FINISHED
-from tasks.store import TaskStore
-from tasks.worker import run_task
+from tasks.records import DONE
+from tasks.records import ERROR
+from tasks.records import FINISHED
+from tasks.runners.compute_process import run_task
+from tasks.store.queries import TaskStore
 from tests.conftest import service_of
 from tests.conftest import stored
 from tests.conftest import wait_for
@@ -86,7 +86,7 @@ def test_a_failed_check_stores_nothing(
     monkeypatch.setattr(compute.engine, "pi_hex_digits", lambda position, count: "abcdef")
     run_task(tasks, digits, task["id"], max_n=10**6)
     failed = stored(tasks, task["id"])
-    assert failed["status"] == ERROR and "independent check" in failed["error"]
+    assert failed["status"] == ERROR and "independent check" in str(failed["error"])
     assert len(digits) == 0
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from compute.digit_store import DigitStore
-from tasks.store import DONE
-from tasks.store import TaskStore
-from tasks.worker import run_task
+from tasks.records import DONE
+from tasks.runners.compute_process import run_task
+from tasks.store.queries import TaskStore
 from tests.conftest import stored
 
 

@@ -10,13 +10,13 @@ from typing import Any
 import psutil
 import pytest
 
-from tasks.store import DONE
+from tasks.records import DONE
 from tests.conftest import HeldWorkers
 from tests.conftest import runner_of
 from tests.conftest import service_of
 from tests.conftest import wait_for
 
-WORKER_MODULES = {"tasks.worker", "tests.held_worker"}
+WORKER_MODULES = {"tasks.runners.compute_process", "tests.held_worker"}
 
 
 def live_workers() -> list[int]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from tasks.phases import PHASES
+from tasks.records import Task
 from tasks.service import FRESH_SECONDS
 from tasks.service import describe
-from tasks.store import Task
-from tasks.store import TaskStore
+from tasks.store.queries import TaskStore
 from tests.conftest import stored
 
 

@@ -23,7 +23,6 @@ from packaging.utils import canonicalize_name
 from config import PROJECT_ROOT
 
 NOT_PRODUCTION = ("tests/", "bench/", "scripts/", "docs/")
-LOCAL = {"api", "app", "callbacks", "compute", "config", "dashboard", "errors", "i18n", "security", "tasks", "wsgi"}
 
 
 def production_files() -> list[Path]:
@@ -68,8 +67,9 @@ def test_every_third_party_import_of_the_app_is_installed_by_requirements_txt() 
     provided = installed_by(PROJECT_ROOT / "requirements.txt")
     distributions = importlib.metadata.packages_distributions()
     missing = {}
+    local = {path.relative_to(PROJECT_ROOT).parts[0].removesuffix(".py") for path in production_files()}
     for path in production_files():
-        for name in top_level_imports(path) - LOCAL - set(sys.stdlib_module_names) - {"__future__"}:
+        for name in top_level_imports(path) - local - set(sys.stdlib_module_names) - {"__future__"}:
             owners = {canonicalize_name(owner) for owner in distributions.get(name, [])}
             if not owners & provided:
                 missing[name] = f"{path.relative_to(PROJECT_ROOT)} (from {sorted(owners) or 'nowhere'})"

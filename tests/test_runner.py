@@ -14,12 +14,12 @@ from typing import Any
 import psutil
 import pytest
 
-import tasks.local_runner
-from tasks.store import CANCELLED
-from tasks.store import DONE
-from tasks.store import ERROR
-from tasks.store import QUEUED
-from tasks.store import RUNNING
+import tasks.runners.local
+from tasks.records import CANCELLED
+from tasks.records import DONE
+from tasks.records import ERROR
+from tasks.records import QUEUED
+from tasks.records import RUNNING
 from tests.conftest import is_gone
 from tests.conftest import runner_of
 from tests.conftest import service_of
@@ -59,7 +59,7 @@ def test_burst_of_twenty_tasks_runs_two_at_a_time_in_order(app: Any, reference_d
         peak = max(peak, running)
     assert peak <= 2
     # FIFO: tasks started in the order they were submitted.
-    assert [task["id"] for task in sorted(tasks, key=lambda task: task["started_at"])] == submitted
+    assert [task["id"] for task in sorted(tasks, key=lambda task: task["started_at"] or 0.0)] == submitted
 
 
 def test_cancel_stops_a_running_computation_and_its_check(make_app: Any) -> None:
@@ -139,7 +139,7 @@ def test_a_worker_that_exits_without_a_result_says_its_exit_code(held: Any) -> N
         workers.send(task_id, "exit 3", attempt)
         wait_for(partial(is_gone, process), timeout=10)
     runner.tick()
-    assert service.get(task_id)["error"].endswith("exited with code 3 before recording a result.")
+    assert str(service.get(task_id)["error"]).endswith("exited with code 3 before recording a result.")
 
 
 def test_a_stopped_server_gives_its_tasks_back_without_counting_an_attempt(held: Any) -> None:
@@ -207,7 +207,7 @@ def test_the_queue_waits_for_memory_the_next_task_needs(held: Any, monkeypatch: 
     second = service.submit(30_000_000)["id"]
     available = psutil.virtual_memory().available
     # Each task is said to need all the memory there is: the second cannot fit beside the first.
-    monkeypatch.setattr(tasks.local_runner, "estimated_peak_bytes", lambda places, c_path: available + places)
+    monkeypatch.setattr(tasks.runners.local, "estimated_peak_bytes", lambda places, c_path: available + places)
     runner.cores = 4
     runner.tick()
     worker = workers.process(first)

@@ -19,9 +19,9 @@ import psutil
 import pytest
 import redis
 
-from tasks.store import CANCELLED
-from tasks.store import DONE
-from tasks.store import RUNNING
+from tasks.records import CANCELLED
+from tasks.records import DONE
+from tasks.records import RUNNING
 from tests.celery_workers import LEASE_SECONDS
 from tests.celery_workers import SHARED_BROKER
 from tests.celery_workers import Cluster

@@ -10,11 +10,11 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from tasks import schema
-from tasks.store import DONE
-from tasks.store import QUEUED
-from tasks.store import connect
-from tasks.store import metadata
+from tasks.records import DONE
+from tasks.records import QUEUED
+from tasks.store import schema
+from tasks.store.queries import connect
+from tasks.store.queries import metadata
 from tests.conftest import service_of
 
 # Tasks as an older version of the app wrote them, in every state.

@@ -14,7 +14,7 @@ from compute.digit_search import DigitText
 from compute.digit_search import SearchIndex
 from compute.digit_search import chance
 from compute.digit_store import DigitStore
-from tasks.search import DigitSearch
+from tasks.digits.search import DigitSearch
 from tests.conftest import service_of
 
 

@@ -12,8 +12,8 @@ from typing import Any
 import psutil
 import pytest
 
-from tasks.store import TaskStore
-from tasks.store import connect
+from tasks.store.queries import TaskStore
+from tasks.store.queries import connect
 from tests.conftest import HeldWorkers
 from tests.conftest import is_gone
 from tests.conftest import stored
@@ -26,7 +26,7 @@ def worker_process(server: Server) -> psutil.Process | None:
     assert server.process is not None
     try:
         children = psutil.Process(server.process.pid).children()
-        return next((child for child in children if "tasks.worker" in child.cmdline()), None)
+        return next((child for child in children if "tasks.runners.compute_process" in child.cmdline()), None)
     except psutil.Error:  # a child exited between listing and reading it
         return None
 
@@ -57,7 +57,7 @@ def test_a_killed_server_resumes_its_running_computation(server: Server, checkpo
     # the kill was the server's, so it cost the task no attempt.
     engine = connect(f"sqlite:///{server.data_dir / 'tasks.sqlite3'}")
     resumed = stored(TaskStore(engine), running["id"])
-    assert resumed["started_at"] > killed_at and resumed["attempts"] == 1
+    assert (resumed["started_at"] or 0.0) > killed_at and resumed["attempts"] == 1
     engine.dispose()
     assert server.get("/api/tasks")["total"] == 1
 

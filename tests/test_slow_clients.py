@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from compute.digit_store import DigitStore
-from tasks import schema
-from tasks.store import TaskStore
-from tasks.store import connect
+from tasks.store import schema
+from tasks.store.queries import TaskStore
+from tasks.store.queries import connect
 from tests.servers import Server
 
 PLACES = 30_000_000  # 30 MB: more than waitress buffers (16 MB) and the kernel's socket buffers

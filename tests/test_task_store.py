@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from tasks.store import CANCELLED
-from tasks.store import DONE
-from tasks.store import QUEUED
-from tasks.store import RUNNING
-from tasks.store import TaskStore
+from tasks.records import CANCELLED
+from tasks.records import DONE
+from tasks.records import QUEUED
+from tasks.records import RUNNING
+from tasks.store.queries import TaskStore
 from tests.conftest import stored
 
 

@@ -1,6 +1,6 @@
 """One worker process: compute one task's digit and record it in the task store.
 
-The runner starts ``python -m tasks.worker ... TASK_ID`` for every task, so a
+The runner starts ``python -m tasks.runners.compute_process ... TASK_ID`` for every task, so a
 task can be cancelled by killing its process, and memory used by a large n is
 given back to the system when the task ends. Workers import no Dash or Flask.
 """
@@ -12,12 +12,13 @@ import sys
 import time
 import traceback
 
-from compute.digit_store import DigitsDamaged
 from compute.digit_store import DigitStore
 from compute.planning import estimated_hex_seconds
 from compute.planning import estimated_seconds
 from compute.planning import places_to_compute
 from compute.processes import die_with_parent
+from tasks.digits.publishing import PublishedDigitsDamaged
+from tasks.digits.publishing import SharedDigits
 from tasks.phases import PHASES
 from tasks.phases import SAVING
 from tasks.reasons import CHECK_FAILED
@@ -26,12 +27,11 @@ from tasks.reasons import NOT_ENOUGH_MEMORY
 from tasks.reasons import PRECISION_LOST
 from tasks.reasons import WAITING_FOR
 from tasks.reasons import reason
-from tasks.shared_digits import PublishedDigitsDamaged
-from tasks.shared_digits import SharedDigits
-from tasks.store import HEXADECIMAL
-from tasks.store import RUNNING
-from tasks.store import TaskStore
-from tasks.store import connect
+from tasks.records import HEXADECIMAL
+from tasks.records import RUNNING
+from tasks.runners.supervision import finish_if_known
+from tasks.store.queries import TaskStore
+from tasks.store.queries import connect
 
 WAIT_POLL_SECONDS = 0.25
 
@@ -59,12 +59,7 @@ def run_task(
     if shared is not None:
         _mirror(shared, digits)
     _wait_for_a_covering_computation(tasks, digits, task_id, n)
-    try:
-        known = digits.digit(n)
-    except DigitsDamaged:
-        known = None  # never trusted: computed afresh, and the store's damaged blocks replaced
-    if known is not None:
-        tasks.finish(task_id, known)
+    if finish_if_known(tasks, digits, task):
         return
     # Imported only here: loading FLINT and numpy takes a good part of a
     # second, which a task whose digit is already stored does not need.

@@ -1,7 +1,7 @@
 """The local runner: runs queued tasks in worker processes on this machine, a bounded number at once.
 
 A supervisor thread in the web server polls the task store (and is woken at
-once on submit or cancel). It starts one ``tasks.worker`` process per task,
+once on submit or cancel). It starts one ``tasks.runners.compute_process`` process per task,
 oldest first, while fewer than ``workers`` tasks are marked running (whoever
 started them), a core is free, and memory is left for what the next task is
 expected to need (compute/planning.py). It kills the process of a task that
@@ -14,9 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -24,38 +22,38 @@ from typing import Any
 
 import psutil
 
-from compute.digit_store import DigitsDamaged
 from compute.digit_store import DigitStore
 from compute.engine_info import expected_engine
 from compute.planning import estimated_peak_bytes
 from compute.planning import places_to_compute
-from tasks.reasons import EXITED
-from tasks.reasons import GIVEN_UP
-from tasks.reasons import KILLED
 from tasks.reasons import NO_WORKER
-from tasks.reasons import OUT_OF_MEMORY
 from tasks.reasons import SERVER_STOPPED
-from tasks.reasons import reason
-from tasks.runner_lock import RunnerLock
-from tasks.store import DECIMAL
-from tasks.store import QUEUED
-from tasks.store import RUNNING
-from tasks.store import Task
-from tasks.store import TaskStore
+from tasks.records import DECIMAL
+from tasks.records import QUEUED
+from tasks.records import RUNNING
+from tasks.records import Task
+from tasks.runners.lock import RunnerLock
+from tasks.runners.supervision import COMPUTE_MODULE
+from tasks.runners.supervision import compute_command
+from tasks.runners.supervision import exit_reason
+from tasks.runners.supervision import finish_if_known
+from tasks.runners.supervision import oom_killed_since
+from tasks.runners.supervision import oom_kills
+from tasks.runners.supervision import retry_or_fail
+from tasks.runners.supervision import stalled_for
+from tasks.runners.supervision import threads_for
+from tasks.store.queries import TaskStore
 
 log = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-MAX_ATTEMPTS = 3
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # A task claimed but not yet given a process id is left alone this long, in
 # case another server process is between claiming it and starting its worker.
 CLAIM_GRACE_SECONDS = 30.0
-# Below this n a task takes under a second: threads would not pay off.
-PARALLEL_FROM_N = 5_000_000
 
 
 class LocalRunner:
-    """Runs tasks from ``store`` in at most ``workers`` worker processes (a tasks.runner.Runner)."""
+    """Runs tasks from ``store`` in at most ``workers`` worker processes (a tasks.runners.base.Runner)."""
 
     def __init__(
         self,
@@ -67,7 +65,7 @@ class LocalRunner:
         workers: int,
         cores: int | None = None,
         poll_seconds: float = 0.5,
-        worker_module: str = "tasks.worker",
+        worker_module: str = COMPUTE_MODULE,
         stall_seconds: float = 120.0,
         lock: RunnerLock | None = None,
     ) -> None:
@@ -80,14 +78,8 @@ class LocalRunner:
         self._lock = lock
         self._holds_lock = lock is None
         self._kill_reasons: dict[int, str] = {}
-        self._worker_args = [
-            "--database-url",
-            database_url,
-            "--digits-dir",
-            digits_dir,
-            "--max-n",
-            str(max_n),
-        ]
+        self._database_url = database_url
+        self._digits_dir = digits_dir
         self._children: dict[int, subprocess.Popen[bytes]] = {}
         self._threads: dict[int, int] = {}
         self._memory: dict[int, int] = {}
@@ -203,8 +195,7 @@ class LocalRunner:
             del self._children[task_id]
             self._threads.pop(task_id, None)
             self._memory.pop(task_id, None)
-            before, now = self._oom_kills_at_start.pop(task_id, None), _oom_kills()
-            oom_killed = before is not None and now is not None and now > before
+            oom_killed = oom_killed_since(self._oom_kills_at_start.pop(task_id, None))
             why = self._kill_reasons.pop(task_id, None) or exit_reason(exit_code, oom_killed)
             task = self.store.get(task_id)
             if task is not None and task["status"] == RUNNING:
@@ -219,9 +210,6 @@ class LocalRunner:
                 child.kill()
 
     def _kill_stalled_workers(self) -> None:
-        # Every wait in a worker reports (the C path's series each second, a
-        # wait for another task four times a second), but FLINT's long single
-        # calls cannot: so a task may be silent for twice its estimate.
         if not self._children:
             return
         now = time.time()
@@ -229,8 +217,8 @@ class LocalRunner:
             child = self._children.get(task["id"])
             if child is None or child.poll() is not None or task["id"] in self._kill_reasons:
                 continue
-            allowed = allowed_silence(task, self.stall_seconds)
-            if now - task["updated_at"] > allowed:
+            allowed = stalled_for(task, self.stall_seconds, now)
+            if allowed is not None:
                 self._kill_reasons[task["id"]] = f"killed after {allowed:,.0f} s without a progress report"
                 log.warning("task %s: no progress report for %.0f s, killing its worker", task["id"], allowed)
                 child.kill()
@@ -250,12 +238,9 @@ class LocalRunner:
                 self._recover(task, SERVER_STOPPED, counted=False)
 
     def _recover(self, task: Task, why: str, *, counted: bool) -> None:
-        if counted and task["attempts"] >= MAX_ATTEMPTS:
-            self.store.fail(task["id"], given_up(task, why))
-            log.warning("task %s failed for good: %s", task["id"], why)
-        else:
-            self.store.requeue(task["id"], counted=counted)
-            log.warning("task %s requeued: %s", task["id"], why)
+        # Not counted: the task was not at fault (its server stopped), its attempt is given back.
+        outcome = retry_or_fail(self.store, task, why) if counted else self.store.requeue(task["id"], counted=False)
+        log.warning("task %s %s: %s", task["id"], "failed for good" if outcome == "failed" else "requeued", why)
 
     def _start_queued(self) -> None:
         # A worker that has recorded its result may still be exiting: count
@@ -274,35 +259,28 @@ class LocalRunner:
             task = self.store.claim_next()
             if task is None:
                 return
-            try:
-                known = self._digits.digit(int(task["n"])) if task["radix"] == DECIMAL else None
-            except DigitsDamaged:
-                known = None  # the worker computes it afresh
-            if known is not None:
-                # Stored since it was queued (a burst behind one computation):
-                # no process to start, the answer is one read away.
-                self.store.finish(task["id"], known)
+            if finish_if_known(self.store, self._digits, task):
                 continue
-            threads = self._threads_for(int(task["n"])) if task["radix"] == DECIMAL else 1
-            command = [sys.executable, "-m", self._worker_module, *self._worker_args]
-            command += ["--threads", str(threads), "--parent", str(os.getpid()), str(task["id"])]
+            free = self.cores - self.threads_in_use()
+            alone = self.store.count_with_status(QUEUED) == 0
+            threads = threads_for(task, int(task["n"]), free, alone=alone)
+            command = compute_command(
+                task["id"],
+                module=self._worker_module,
+                database_url=self._database_url,
+                digits_dir=self._digits_dir,
+                max_n=self._max_n,
+                threads=threads,
+                parent=os.getpid(),
+            )
             child = subprocess.Popen(command, cwd=PROJECT_ROOT)
             self._children[task["id"]] = child
             self._threads[task["id"]] = threads
             # Normally the head we measured; another runner may have taken it first.
             self._memory[task["id"]] = memory if task["id"] == head["id"] else self._memory_needed(task)
-            self._oom_kills_at_start[task["id"]] = _oom_kills()
+            self._oom_kills_at_start[task["id"]] = oom_kills()
             self.store.set_worker(task["id"], child.pid)
             threading.Thread(target=self._wake_when_done, args=(child.pid,), daemon=True).start()
-
-    def _threads_for(self, n: int) -> int:
-        # A large task alone gets every free core; FLINT then computes pi in
-        # parallel. With others waiting, each task gets one core, so the
-        # machine is never oversubscribed.
-        free = self.cores - self.threads_in_use()
-        if n >= PARALLEL_FROM_N and self.store.count_with_status(QUEUED) == 0:
-            return max(1, free)
-        return 1
 
     def _memory_needed(self, task: Task) -> int:
         n = int(task["n"])
@@ -328,46 +306,6 @@ class LocalRunner:
         with contextlib.suppress(ChildProcessError):  # tick() reaped it first
             os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
         self.wake()
-
-
-def allowed_silence(task: Task, stall_seconds: float) -> float:
-    """How long a running task's worker may go without a progress report before it is killed.
-
-    Every wait in a worker reports, but FLINT's long single calls cannot: so a
-    task may be silent for twice its estimate, if that is longer.
-    """
-    return max(stall_seconds, 2 * (task["estimate_seconds"] or 0.0))
-
-
-def given_up(task: Task, why: str) -> str:
-    """The reason a task fails with once its worker stopped MAX_ATTEMPTS times."""
-    return reason(GIVEN_UP, attempts=task["attempts"], why=why)
-
-
-def exit_reason(exit_code: int, oom_killed: bool = False) -> str:
-    """What a worker's end says, as the end of a sentence: "killed by signal 9 (SIGKILL)"."""
-    if exit_code >= 0:
-        return reason(EXITED, code=exit_code)
-    try:
-        name = signal.Signals(-exit_code).name
-    except ValueError:
-        name = "unknown signal"
-    if oom_killed:
-        return reason(OUT_OF_MEMORY, signal=name)
-    return reason(KILLED, number=-exit_code, signal=name)
-
-
-def _oom_kills() -> int | None:
-    # The kernel counts the processes its OOM killer has killed (Linux 4.13+):
-    # a SIGKILL while that count rose is the OOM killer's, not a person's.
-    try:
-        with open("/proc/vmstat") as vmstat:
-            for line in vmstat:
-                if line.startswith("oom_kill "):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
 
 
 def _is_worker_alive(pid: int, module: str) -> bool:

@@ -2,8 +2,9 @@
 
 A runner takes queued tasks from the task store (the source of truth), runs
 them in processes of its own with bounded concurrency, and stops the process
-of a task that is cancelled. tasks/local_runner.py runs them on this machine,
-for the embedded default; the scale-out issue adds a Celery runner beside it.
+of a task that is cancelled. tasks/runners/local.py runs them on this machine,
+for the embedded default; tasks/runners/celery_runner.py hands them to Celery
+workers, scaled out. What both do with a task is in supervision.py.
 """
 
 from __future__ import annotations

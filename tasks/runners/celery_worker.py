@@ -1,9 +1,9 @@
 """A Celery worker of the scaled-out mode: computes queued tasks on its own machine.
 
-``python -m tasks.celery_worker`` (``make worker``) reads the same PI_*
+``python -m tasks.runners.celery_worker`` (``make worker``) reads the same PI_*
 settings as the web app. A wake-up message makes one pool process claim the
-next task from the database (fair order, tasks/store.py) under a lease, run
-it in a compute process exactly as the local runner does (``tasks.worker``),
+next task from the database (fair order, tasks/store/queries.py) under a lease, run
+it in a compute process exactly as the local runner does (``tasks.runners.compute_process``),
 renew the lease every second and stop the process as soon as the task is
 cancelled. So the database decides, and the broker only carries:
 
@@ -17,6 +17,7 @@ cancelled. So the database decides, and the broker only carries:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import socket
@@ -34,36 +35,40 @@ from celery.signals import worker_process_init
 from celery.signals import worker_ready
 
 import config
-from compute.digit_store import DigitsDamaged
 from compute.digit_store import DigitStore
 from compute.engine_info import expected_engine
 from compute.planning import largest_n_fitting
 from compute.planning import places_to_compute
 from compute.processes import die_with_parent
-from tasks import schema
-from tasks.celery_app import QUEUE
-from tasks.celery_app import RUN_ONE
-from tasks.celery_app import make_celery
-from tasks.celery_app import messages_waiting
-from tasks.celery_app import send_wake_up
-from tasks.local_runner import MAX_ATTEMPTS
-from tasks.local_runner import PARALLEL_FROM_N
-from tasks.local_runner import allowed_silence
-from tasks.local_runner import exit_reason
-from tasks.local_runner import given_up
+from tasks.digits.publishing import PublishedDigitsDamaged
+from tasks.digits.publishing import SharedDigits
 from tasks.reasons import STALLED
 from tasks.reasons import reason
-from tasks.shared_digits import PublishedDigitsDamaged
-from tasks.shared_digits import SharedDigits
-from tasks.store import DECIMAL
-from tasks.store import QUEUED
-from tasks.store import RUNNING
-from tasks.store import TaskStore
-from tasks.store import connect
+from tasks.records import DECIMAL
+from tasks.records import QUEUED
+from tasks.records import RUNNING
+from tasks.runners.celery_app import QUEUE
+from tasks.runners.celery_app import RUN_ONE
+from tasks.runners.celery_app import make_celery
+from tasks.runners.celery_app import messages_waiting
+from tasks.runners.celery_app import send_wake_up
+from tasks.runners.supervision import COMPUTE_MODULE
+from tasks.runners.supervision import MAX_ATTEMPTS
+from tasks.runners.supervision import compute_command
+from tasks.runners.supervision import exit_reason
+from tasks.runners.supervision import finish_if_known
+from tasks.runners.supervision import oom_killed_since
+from tasks.runners.supervision import oom_kills
+from tasks.runners.supervision import retry_or_fail
+from tasks.runners.supervision import stalled_for
+from tasks.runners.supervision import threads_for
+from tasks.store import schema
+from tasks.store.queries import TaskStore
+from tasks.store.queries import connect
 
 log = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -96,7 +101,7 @@ _context: WorkerContext | None = None
 
 
 def context() -> WorkerContext:
-    assert _context is not None, "tasks.celery_worker.main sets the context before the worker starts"
+    assert _context is not None, "tasks.runners.celery_worker.main sets the context before the worker starts"
     return _context
 
 
@@ -111,34 +116,36 @@ def run_one(celery: Celery) -> None:
     task = store.claim_next(lease=(owner, ctx.lease_seconds), largest_n=fits)
     if task is None:
         return  # nothing that fits here, a duplicate wake-up, or another worker was quicker
-    known = _known_digit(ctx, int(task["n"])) if task["radix"] == DECIMAL else None
-    if known is not None:  # no process to start: milliseconds, not a second
-        store.finish(task["id"], known)
+    if task["radix"] == DECIMAL:
+        _mirror_published(ctx)  # what any machine published, into this machine's store first
+    if finish_if_known(store, ctx.digit_store(), task):
         return
     places = places_to_compute(int(task["n"]), ctx.settings["MAX_N"])
     alone = store.running_under(ctx.node + "/") <= 1
-    large = task["radix"] == DECIMAL and places >= PARALLEL_FROM_N
-    threads = (os.cpu_count() or 1) if alone and large else 1
+    threads = threads_for(task, places, os.cpu_count() or 1, alone=alone)
     _compute(ctx, celery, task["id"], owner, threads)
 
 
-def _known_digit(ctx: WorkerContext, n: int) -> str | None:
-    # What any machine published, mirrored into this machine's store first.
-    try:
+def _mirror_published(ctx: WorkerContext) -> None:
+    # Damaged: the compute process recomputes, and replaces what is damaged.
+    with contextlib.suppress(PublishedDigitsDamaged):
         SharedDigits(ctx.task_store().engine).mirror_into(ctx.digit_store())
-        return ctx.digit_store().digit(n)
-    except (PublishedDigitsDamaged, DigitsDamaged):
-        return None  # the compute process recomputes, and replaces what is damaged
 
 
 def _compute(ctx: WorkerContext, celery: Celery, task_id: int, owner: str, threads: int) -> None:
     store = ctx.task_store()
-    data_dir = Path(ctx.settings["DATA_DIR"])
-    command = [sys.executable, "-m", ctx.worker_module]
-    command += ["--database-url", config.database_url(ctx.settings), "--digits-dir", str(data_dir / "digits")]
-    command += ["--max-n", str(ctx.settings["MAX_N"]), "--threads", str(threads), "--parent", str(os.getpid())]
-    command += ["--shared-digits"]
-    child = subprocess.Popen([*command, str(task_id)], cwd=PROJECT_ROOT)
+    command = compute_command(
+        task_id,
+        module=ctx.worker_module,
+        database_url=config.database_url(ctx.settings),
+        digits_dir=str(Path(ctx.settings["DATA_DIR"]) / "digits"),
+        max_n=ctx.settings["MAX_N"],
+        threads=threads,
+        parent=os.getpid(),
+        shared_digits=True,
+    )
+    oom_kills_at_start = oom_kills()
+    child = subprocess.Popen(command, cwd=PROJECT_ROOT)
     store.set_worker(task_id, child.pid)
     killed_because: str | None = None
     while True:
@@ -155,7 +162,7 @@ def _compute(ctx: WorkerContext, celery: Celery, task_id: int, owner: str, threa
             continue
         if not still_ours:  # cancelled, or taken back after this worker was cut off
             child.kill()
-        elif task is not None and (stalled := _stalled_for(task, ctx.settings["STALL_SECONDS"])):
+        elif task is not None and (stalled := stalled_for(task, ctx.settings["STALL_SECONDS"])):
             killed_because = reason(STALLED, seconds=round(stalled))
             log.warning("task %s: no progress report for %.0f s, killing its process", task_id, stalled)
             child.kill()
@@ -164,16 +171,9 @@ def _compute(ctx: WorkerContext, celery: Celery, task_id: int, owner: str, threa
     if task is None or task["status"] != RUNNING or task["lease_owner"] != owner:
         return
     # Ended without recording an outcome: retry, up to MAX_ATTEMPTS.
-    why = killed_because or exit_reason(exit_code, False)
-    if task["attempts"] >= MAX_ATTEMPTS:
-        store.fail(task_id, given_up(task, why))
-    elif store.requeue(task_id):
+    why = killed_because or exit_reason(exit_code, oom_killed_since(oom_kills_at_start))
+    if retry_or_fail(store, task, why) == "requeued":
         send_wake_up(celery)
-
-
-def _stalled_for(task: dict[str, Any], stall_seconds: float) -> float | None:
-    allowed = allowed_silence(task, stall_seconds)
-    return allowed if time.time() - task["updated_at"] > allowed else None
 
 
 class Reconciler:
@@ -206,7 +206,7 @@ class Reconciler:
             send_wake_up(self.celery)
 
 
-def build(settings: dict[str, Any], worker_module: str = "tasks.worker") -> Celery:
+def build(settings: dict[str, Any], worker_module: str = COMPUTE_MODULE) -> Celery:
     """The Celery app of a worker with these settings, its task registered."""
     global _context
     node = f"pi-{os.getpid()}@{socket.gethostname()}"
@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     """``make worker``: a Celery worker computing PI_WORKERS tasks at once."""
     parser = argparse.ArgumentParser(description="A Celery worker computing queued tasks.")
     # For tests only (as the app's WORKER_MODULE): the process started per task.
-    parser.add_argument("--worker-module", default="tasks.worker", help=argparse.SUPPRESS)
+    parser.add_argument("--worker-module", default=COMPUTE_MODULE, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = config.load(os.environ)

@@ -7,7 +7,7 @@ Three limits, each a setting (README, Configuration):
 - tasks queued or running at once;
 - queued work, in estimated seconds of computing, so a client may queue
   many small tasks but only a few huge ones.
-The queue itself is served round-robin across clients (tasks/store.py).
+The queue itself is served round-robin across clients (tasks/store/queries.py).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from compute.messages import Explained
 from compute.planning import estimated_hex_seconds
 from compute.planning import estimated_seconds
 from compute.planning import places_to_compute
-from tasks.store import DECIMAL
-from tasks.store import TaskStore
+from tasks.records import DECIMAL
+from tasks.store.queries import TaskStore
 
 log = logging.getLogger(__name__)
 

@@ -12,20 +12,19 @@ import time
 from collections.abc import Iterable
 from collections.abc import Sequence
 from typing import Any
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-QUEUED = "queued"
-RUNNING = "running"
-DONE = "done"
-ERROR = "error"
-CANCELLED = "cancelled"
-FINISHED = (DONE, ERROR, CANCELLED)
-STATUSES = (QUEUED, RUNNING, DONE, ERROR, CANCELLED)
-DECIMAL = 10
-HEXADECIMAL = 16
-RADIXES = (DECIMAL, HEXADECIMAL)
+from tasks.records import CANCELLED
+from tasks.records import DECIMAL
+from tasks.records import DONE
+from tasks.records import ERROR
+from tasks.records import QUEUED
+from tasks.records import RUNNING
+from tasks.records import STATUSES
+from tasks.records import Task
 
 metadata = sa.MetaData()
 
@@ -60,8 +59,6 @@ tasks = sa.Table(
     # The Celery worker holding a running task, and until when (its heartbeat renews it).
     sa.Column("lease_owner", sa.String(128)),
     sa.Column("lease_expires", sa.Double),
-    # When a message for this queued task last went to the broker (the reconciler re-sends lost ones).
-    sa.Column("dispatched_at", sa.Double),
     # 10: n is a decimal place; 16: a hexadecimal place, computed by Bellard's formula
     # (compute/hex_digits.py) with the hex digits from n kept in hex_digits.
     sa.Column("radix", sa.Integer, nullable=False, server_default="10"),
@@ -86,7 +83,7 @@ workers = sa.Table(
     sa.Column("heartbeat_at", sa.Double, nullable=False),
 )
 
-# The digits published by the workers of the scaled-out mode (tasks/shared_digits.py):
+# The digits published by the workers of the scaled-out mode (tasks/digits/publishing.py):
 # chunks of compute.digit_store.BLOCK places with their SHA-256, and how many places.
 digit_chunks = sa.Table(
     "digit_chunks",
@@ -109,8 +106,6 @@ task_revision = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("value", sa.BigInteger, nullable=False),
 )
-
-Task = dict[str, Any]
 
 # What the task table may sort by. Submission time sorts as the id does (ids
 # are given out in submission order), so it needs no index of its own.
@@ -137,7 +132,7 @@ def _next_queued(largest_n: int | None) -> sa.Select[Any]:
 
 
 def connect(database_url: str) -> Engine:
-    """The engine for ``database_url``; tasks.schema.upgrade creates or upgrades the tables."""
+    """The engine for ``database_url``; tasks.store.schema.upgrade creates or upgrades the tables."""
     options: dict[str, Any] = {"future": True}
     if database_url.startswith("sqlite"):
         # Several processes write (web server, workers): wait for the lock
@@ -380,7 +375,7 @@ class TaskStore:
         """The Celery workers that beat within the last ``within_seconds``."""
         query = sa.select(workers).where(workers.c.heartbeat_at >= time.time() - within_seconds)
         with self.engine.connect() as db:
-            return [_row(row) for row in db.execute(query.order_by(workers.c.name))]
+            return [dict(row._mapping) for row in db.execute(query.order_by(workers.c.name))]
 
     def running_under(self, owner_prefix: str) -> int:
         """How many tasks run under leases whose owner starts with ``owner_prefix`` (one machine's)."""
@@ -512,4 +507,5 @@ def _filtered(query: sa.Select[Any], statuses: Sequence[str] | None) -> sa.Selec
 
 
 def _row(row: sa.Row[Any]) -> Task:
-    return dict(row._mapping)
+    # The table's columns are Task's keys (tests/test_records.py keeps the two in step).
+    return cast(Task, dict(row._mapping))

@@ -1,8 +1,8 @@
-"""The task database's schema version, kept by Alembic (tasks/migrations/).
+"""The task database's schema version, kept by Alembic (tasks/store/migrations/).
 
 The app upgrades the database to the newest revision when it starts, so a
 database made by an older version of the app keeps every task. From the shell:
-``python -m tasks.schema upgrade <database URL>`` (or ``current``).
+``python -m tasks.store.schema upgrade <database URL>`` (or ``current``).
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def _adopt_unversioned(connection: sa.Connection) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m tasks.schema upgrade|current URL``."""
+    """``python -m tasks.store.schema upgrade|current URL``."""
     parser = argparse.ArgumentParser(description="Upgrade the task database, or say its revision.")
     parser.add_argument("action", choices=["upgrade", "current"])
     parser.add_argument("database_url")

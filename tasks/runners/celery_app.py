@@ -1,7 +1,7 @@
 """The Celery app of the scaled-out mode, and the one message it carries.
 
 The broker only carries wake-ups: "a task is queued". The task row in the
-database is the truth (see tasks/celery_worker.py): a lost message is sent
+database is the truth (see tasks/runners/celery_worker.py): a lost message is sent
 again by the reconciler, a duplicate finds nothing to claim. Redis is the
 broker (the README says why): the same server keeps the per-client limits'
 counts and, for Dash's CeleryManager, the results of background callbacks.

@@ -1,15 +1,19 @@
-"""Alembic's environment: run the migrations on the connection tasks.schema hands over.
+"""Alembic's environment: run the migrations on the connection tasks.store.schema hands over.
 
-From the command line (``alembic -x url=sqlite:///data/tasks.sqlite3 upgrade head``,
-alembic.ini at the project root) it connects to the URL given instead.
+From the command line (``alembic -c tasks/store/alembic.ini upgrade head``) it connects
+to ``-x url=...`` if given, else to the app's own database (PI_DATABASE_URL, else
+the SQLite file in PI_DATA_DIR), as config.py reads them.
 """
 
 from __future__ import annotations
 
+import os
+
 import sqlalchemy as sa
 from alembic import context
 
-from tasks.store import metadata
+import config
+from tasks.store.queries import metadata
 
 # Several web processes may start at once on one PostgreSQL database: one
 # migrates, the others wait on this lock and then find nothing left to do.
@@ -28,9 +32,7 @@ given = context.config.attributes.get("connection")
 if given is not None:
     _run(given)
 else:
-    url = context.get_x_argument(as_dictionary=True).get("url") or context.config.get_main_option("sqlalchemy.url")
-    if not url:
-        raise SystemExit("Give the database: alembic -x url=sqlite:///data/tasks.sqlite3 upgrade head")
+    url = context.get_x_argument(as_dictionary=True).get("url") or config.database_url(config.load(os.environ))
     engine = sa.create_engine(url)
     with engine.connect() as connection:
         _run(connection)

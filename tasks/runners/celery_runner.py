@@ -1,4 +1,4 @@
-"""The web side of the scaled-out mode: a Runner (tasks/runner.py) that hands tasks to Celery workers.
+"""The web side of the scaled-out mode: a Runner (tasks/runners/base.py) that hands tasks to Celery workers.
 
 No task runs in the web process: ``wake`` sends a wake-up to the broker, and
 cancelling needs no message, since the worker holding a task sees it
@@ -12,9 +12,9 @@ from typing import Any
 
 from celery import Celery
 
-from tasks.celery_app import send_wake_up
-from tasks.shared_digits import Mirror
-from tasks.store import TaskStore
+from tasks.digits.publishing import Mirror
+from tasks.runners.celery_app import send_wake_up
+from tasks.store.queries import TaskStore
 
 # After the broker refused a wake-up, this long without trying again.
 QUIET_SECONDS = 5.0
@@ -23,7 +23,7 @@ LIVE_WITHIN_SECONDS = 30.0
 
 
 class CeleryRunner:
-    """Hands queued tasks to Celery workers on any machine (a tasks.runner.Runner)."""
+    """Hands queued tasks to Celery workers on any machine (a tasks.runners.base.Runner)."""
 
     def __init__(self, store: TaskStore, celery: Celery, mirror: Mirror) -> None:
         """:param mirror: brings the digits the workers publish into this process's store."""
