@@ -38,7 +38,8 @@ pytest_plugins = ["tests.celery_workers"]
 
 # Markers from what a test uses, so the suite runs in parts (`make test-quick`: none of these).
 BROWSER_FIXTURES = {"dash_duo", "dash_br", "dash_thread_server", "second_browser"}
-SCALED_FIXTURES = {"cluster", "cluster_on"}
+SCALED_FIXTURES = {"cluster", "cluster_on", "own_redis"}
+POSTGRES_FIXTURES = {"postgres_url", "own_postgres"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -46,12 +47,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
         params = getattr(getattr(item, "callspec", None), "params", {})
-        scaled = bool(used & SCALED_FIXTURES) or params.get("any_client") == "scaled"
+        scaled = bool(used & SCALED_FIXTURES) or "scaled" in params.values()
         if used & BROWSER_FIXTURES:
             item.add_marker(pytest.mark.browser)
         if scaled:
             item.add_marker(pytest.mark.scaled)
-        if scaled or "postgres_url" in used or params.get("database_url") == "postgresql":
+        if scaled or used & POSTGRES_FIXTURES or "postgresql" in params.values():
             item.add_marker(pytest.mark.postgres)
 
 

@@ -109,6 +109,7 @@ def test_a_killed_check_helper_is_noticed_and_the_check_still_runs() -> None:
         spot.close()
 
 
+@pytest.mark.slow
 def test_a_task_whose_check_helper_is_killed_still_finishes(app: Any, checkpoints: dict[str, Any]) -> None:
     # 10^7 places, not 10^6: the helper must still be working when it is killed. It
     # lives as long as the computation beside it (1.3 s with `make native`, 5 s

@@ -40,6 +40,7 @@ def test_digit_at_powers_of_ten(power: int, checkpoints: dict[str, Any]) -> None
     assert pi_digits(place)[-1] == checkpoints["digit_at"][str(place)]
 
 
+@pytest.mark.slow
 def test_ten_million_places_hash(checkpoints: dict[str, Any]) -> None:
     digits = pi_digits(10_000_000, threads=2)
     assert digits[-20:] == checkpoints["window_ending_at"]["10000000"]

@@ -38,6 +38,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
     running.stop()
 
 
+@pytest.mark.slow
 def test_a_killed_server_resumes_its_running_computation(server: Server, checkpoints: dict[str, Any]) -> None:
     # A real computation of 10^7 places, cut short by SIGKILL of its server.
     server.start()
@@ -62,6 +63,7 @@ def test_a_killed_server_resumes_its_running_computation(server: Server, checkpo
     assert server.get("/api/tasks")["total"] == 1
 
 
+@pytest.mark.slow
 def test_three_server_kills_during_one_task_are_not_its_failures(tmp_path: Path, reference_digits: str) -> None:
     data_dir = tmp_path / "data"
     server = Server(data_dir, workers=1, command=("-m", "tests.held_server"))
