@@ -1,6 +1,6 @@
 # make run       - set up (first time) and serve the app on http://127.0.0.1:8050/
 # make test      - set up (first time), lint, and run the tests (browser tests included) in about 8 minutes
-# make test-quick - the tests that need no service and no browser, the slow ones left out (under a minute)
+# make test-quick - the tests that need no service and no browser, the slow ones left out (about 90 s here)
 # make test-full - the same, plus the checks that take minutes (10^8 places; 10^9 with the native build)
 # make web       - scaled out: serve with gunicorn in PI_WEB_PROCESSES processes, tasks to Celery (README "Scale out")
 # make worker    - scaled out: a Celery worker computing PI_WORKERS tasks at once with its own PI_DATA_DIR
