@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
-import subprocess
 import sys
 from pathlib import Path
 
@@ -21,13 +20,12 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from config import PROJECT_ROOT
-
-NOT_PRODUCTION = ("tests/", "bench/", "scripts/", "docs/")
+from scripts import first_run
 
 
 def production_files() -> list[Path]:
-    listed = subprocess.run(["git", "ls-files", "*.py"], cwd=PROJECT_ROOT, check=True, capture_output=True, text=True)
-    return [PROJECT_ROOT / path for path in listed.stdout.split() if not path.startswith(NOT_PRODUCTION)]
+    # The same list `make first-run` imports in its requirements-only venv.
+    return [PROJECT_ROOT / path for path in first_run.production_files()]
 
 
 def top_level_imports(path: Path) -> set[str]:

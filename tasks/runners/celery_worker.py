@@ -121,8 +121,7 @@ def run_one(celery: Celery) -> None:
     if finish_if_known(store, ctx.digit_store(), task):
         return
     places = places_to_compute(int(task["n"]), ctx.settings["MAX_N"])
-    alone = store.running_under(ctx.node + "/") <= 1
-    threads = threads_for(task, places, os.cpu_count() or 1, alone=alone)
+    threads = threads_for(task, places, os.cpu_count() or 1, alone=lambda: store.running_under(ctx.node + "/") <= 1)
     _compute(ctx, celery, task["id"], owner, threads)
 
 

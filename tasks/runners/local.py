@@ -262,8 +262,7 @@ class LocalRunner:
             if finish_if_known(self.store, self._digits, task):
                 continue
             free = self.cores - self.threads_in_use()
-            alone = self.store.count_with_status(QUEUED) == 0
-            threads = threads_for(task, int(task["n"]), free, alone=alone)
+            threads = threads_for(task, int(task["n"]), free, alone=lambda: self.store.count_with_status(QUEUED) == 0)
             command = compute_command(
                 task["id"],
                 module=self._worker_module,

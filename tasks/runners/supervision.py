@@ -13,6 +13,7 @@ from __future__ import annotations
 import signal
 import sys
 import time
+from collections.abc import Callable
 from typing import Literal
 
 from compute.digit_store import DigitsDamaged
@@ -49,13 +50,15 @@ def finish_if_known(store: TaskStore, digits: DigitStore, task: Task) -> bool:
     return known is not None and store.finish(task["id"], known)
 
 
-def threads_for(task: Task, places: int, free_cores: int, *, alone: bool) -> int:
+def threads_for(task: Task, places: int, free_cores: int, *, alone: Callable[[], bool]) -> int:
     """A large decimal task alone gets every free core (FLINT then computes in parallel); else one.
 
     With other tasks waiting or running, each gets one core, so the machine is
     never oversubscribed.
+
+    :param alone: asked only for a large decimal task (it queries the store).
     """
-    if alone and task["radix"] == DECIMAL and places >= PARALLEL_FROM_N:
+    if task["radix"] == DECIMAL and places >= PARALLEL_FROM_N and alone():
         return max(1, free_cores)
     return 1
 
