@@ -79,11 +79,16 @@ def _disk_full_or_500(error: Exception) -> tuple[flask.Response, int]:
     return flask.jsonify(error="The server failed to answer this request; it has been logged."), 500
 
 
+def no_api_endpoint() -> tuple[flask.Response, int]:
+    """The JSON 404 of an /api address that names no endpoint."""
+    return flask.jsonify(error=f"There is no API endpoint {flask.request.path[:100]}; see the README."), 404
+
+
 def _not_found(error: NotFound) -> ResponseReturnValue:
     # An address no route matches (even a task id of 5,000 digits, which the
     # int converter refuses): JSON under /api/, the default page elsewhere.
     if flask.request.path.startswith("/api/"):
-        return flask.jsonify(error=f"There is no API endpoint {flask.request.path[:100]}; see the README."), 404
+        return no_api_endpoint()
     return error.get_response()
 
 

@@ -21,20 +21,14 @@ from typing import BinaryIO
 
 import flask
 
-from compute.digit_search import BadQuery
+import errors
 from compute.digit_search import chance
 from compute.digit_store import CHUNK_BYTES
 from compute.digit_store import first_bytes
-from compute.validation import InvalidN
+from compute.messages import Explained
 from requester import current_requester
-from tasks.limits import OverLimit
 from tasks.service import LARGEST_ID
-from tasks.service import DigitsBeingRepaired
 from tasks.service import DigitsGone
-from tasks.service import NotYourTask
-from tasks.service import TaskFinished
-from tasks.service import TaskNotDone
-from tasks.service import TaskNotFound
 from tasks.service import current as service
 from tasks.service import describe
 
@@ -60,18 +54,14 @@ def _api_error(error: ApiError) -> tuple[flask.Response, int]:
     return flask.jsonify(error=error.message), error.status
 
 
-@blueprint.errorhandler(DigitsBeingRepaired)
-def _being_repaired(error: DigitsBeingRepaired) -> tuple[flask.Response, int, dict[str, str]]:
-    return flask.jsonify(error=str(error)), 503, {"Retry-After": "60"}
-
-
-@blueprint.errorhandler(TaskNotFound)
-def _not_found(error: TaskNotFound) -> tuple[flask.Response, int]:
-    return flask.jsonify(error=str(error)), 404
+@blueprint.errorhandler(Explained)
+def _explained(error: Explained) -> tuple[flask.Response, int, dict[str, str]]:
+    # Every refusal of the service and of validation knows its status (compute/messages.py).
+    return flask.jsonify(error=str(error)), error.status, error.headers()
 
 
 @blueprint.post("/tasks")
-def submit() -> tuple[flask.Response, int] | tuple[flask.Response, int, dict[str, str]]:
+def submit() -> tuple[flask.Response, int]:
     """Add a task: 201 with it, or 400 with why not."""
     try:
         body = flask.request.get_json(silent=True)
@@ -79,12 +69,7 @@ def submit() -> tuple[flask.Response, int] | tuple[flask.Response, int, dict[str
         raise ApiError(400, "The JSON body is nested too deeply.") from None
     if not isinstance(body, dict) or "n" not in body:
         raise ApiError(400, 'Send a JSON object such as {"n": 1000}.')
-    try:
-        task = service().submit(body["n"], current_requester(create_owner=True), body.get("radix", 10))
-    except InvalidN as error:
-        raise ApiError(400, str(error)) from None
-    except OverLimit as error:
-        return flask.jsonify(error=str(error)), 429, {"Retry-After": str(error.retry_after)}
+    task = service().submit(body["n"], current_requester(create_owner=True), body.get("radix", 10))
     response = flask.jsonify(describe(task))
     response.headers["Location"] = flask.url_for("api.task", task_id=task["id"])
     return response, 201
@@ -112,24 +97,14 @@ def task(task_id: int) -> flask.Response:
 @blueprint.delete("/tasks/<int:task_id>")
 def cancel(task_id: int) -> flask.Response:
     """Cancel a queued or running task; 409 if it has finished."""
-    try:
-        return flask.jsonify(describe(service().cancel(task_id, current_requester())))
-    except TaskFinished as error:
-        raise ApiError(409, str(error)) from None
-    except NotYourTask as error:
-        raise ApiError(403, str(error)) from None
+    return flask.jsonify(describe(service().cancel(task_id, current_requester())))
 
 
 @blueprint.get("/tasks/<int:task_id>/pi.txt")
 def download(task_id: int) -> flask.Response:
     """Pi to n places as a text file: the first n + 2 bytes of the digit store's file."""
     found = service().get(task_id)
-    try:
-        digits, size = service().pi_file(found)
-    except TaskNotDone as error:
-        raise ApiError(409, str(error)) from None
-    except DigitsGone as error:
-        raise ApiError(410, str(error)) from None
+    digits, size = service().pi_file(found)
     response = flask.Response(_file_body(digits, size), mimetype="text/plain", direct_passthrough=True)
     response.headers["Content-Length"] = str(size)
     response.headers["Content-Disposition"] = f'attachment; filename="pi-{found["n"]}.txt"'
@@ -198,10 +173,7 @@ def _hex_places() -> flask.Response:
 def search() -> flask.Response:
     """Where ``q`` (1 to 120 digits) occurs: its first ``limit`` places and its count in every stored place."""
     limit = _int_arg("limit", 10, 0, MAX_SEARCH_POSITIONS)
-    try:
-        result = service().search_everywhere(flask.request.args.get("q"), limit)
-    except BadQuery as error:
-        raise ApiError(400, str(error)) from None
+    result = service().search_everywhere(flask.request.args.get("q"), limit)
     assert result is not None  # only a progress callback can cancel
     odds = chance(len(result.query), result.searched)
     return flask.jsonify(
@@ -222,7 +194,7 @@ def stats() -> flask.Response:
     n = _int_arg("n", max(stored, 1), 1, LARGEST_ID)
     try:
         _points, counts = service().digit_statistics(n)
-    except DigitsGone as error:
+    except DigitsGone as error:  # here: places 1..n are not stored, a resource not found (not gone)
         raise ApiError(404, str(error)) from None
     uniformity = service().uniformity(counts[-1])
     return flask.jsonify(
@@ -237,7 +209,7 @@ def stats() -> flask.Response:
 @blueprint.route("/<path:unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def not_an_endpoint(unknown: str) -> tuple[flask.Response, int]:
     """JSON 404 for any other /api address (the pages' catch-all would answer HTML)."""
-    return flask.jsonify(error=f"There is no API endpoint /api/{unknown}; see the README."), 404
+    return errors.no_api_endpoint()
 
 
 def _int_arg(name: str, default: int, lowest: int, highest: int) -> int:

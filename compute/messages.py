@@ -19,9 +19,20 @@ def english(template: str, params: dict[str, object]) -> str:
 
 
 class Explained(Exception):
-    """An error whose message is a template with parameters: str() gives it in English."""
+    """An error whose message is a template with parameters: str() gives it in English.
+
+    Like Werkzeug's HTTPException, each kind knows the status a web surface
+    answers it with (``status``, 400 unless a subclass says otherwise) and any
+    headers that go with it, so the JSON API maps them in one handler.
+    """
+
+    status = 400
 
     def __init__(self, template: str, **params: object) -> None:
         super().__init__(english(template, params))
         self.template = template
         self.params = params
+
+    def headers(self) -> dict[str, str]:
+        """Headers the answer carries (Retry-After for a refusal that passes)."""
+        return {}

@@ -47,9 +47,14 @@ class ClientLimits:
 class OverLimit(Explained):
     """A client asked for more than a limit allows: answered with 429 and Retry-After."""
 
+    status = 429
+
     def __init__(self, template: str, retry_after: int, **params: object) -> None:
         super().__init__(template, **params)
         self.retry_after = max(1, retry_after)
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class Fairness:

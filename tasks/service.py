@@ -61,21 +61,31 @@ FRESH_SECONDS = 2.0
 class TaskNotFound(Explained, LookupError):
     """No task has this id."""
 
+    status = 404
+
 
 class NotYourTask(Explained, PermissionError):
     """Only the submitter of a task (or an operator) may cancel it."""
+
+    status = 403
 
 
 class TaskFinished(Explained, RuntimeError):
     """The task has already finished, so it cannot be cancelled."""
 
+    status = 409
+
 
 class DigitsUnavailable(Explained, LookupError):
     """The task's digits cannot be read."""
 
+    status = 404
+
 
 class TaskNotDone(DigitsUnavailable):
     """The task is queued, running, failed or cancelled: it has no digits (yet)."""
+
+    status = 409
 
 
 class HexTask(TaskNotDone):
@@ -85,9 +95,16 @@ class HexTask(TaskNotDone):
 class DigitsGone(DigitsUnavailable):
     """The task is done but the stored digits no longer reach its n."""
 
+    status = 410
+
 
 class DigitsBeingRepaired(DigitsUnavailable):
     """A stored block failed its checksum: the store was cut back and a task recomputes it."""
+
+    status = 503
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "60"}
 
     def __init__(self) -> None:
         super().__init__(
