@@ -38,7 +38,7 @@ from tasks.service import EXTENSION
 from tasks.service import TaskService
 from tasks.store import schema
 from tasks.store.queries import TaskStore
-from tasks.store.queries import connect
+from tasks.store.tables import connect
 
 MAX_REQUEST_BYTES = 64 * 1024
 

@@ -27,8 +27,8 @@ from compute.digit_store import CHUNK_BYTES
 from compute.digit_store import first_bytes
 from compute.messages import Explained
 from requester import current_requester
+from tasks.errors import DigitsGone
 from tasks.service import LARGEST_ID
-from tasks.service import DigitsGone
 from tasks.service import current as service
 from tasks.service import describe
 

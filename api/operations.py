@@ -22,7 +22,7 @@ from prometheus_client.registry import CollectorRegistry
 from tasks.records import DONE
 from tasks.runners.celery_app import broker_reachable
 from tasks.service import current as service
-from tasks.store.queries import tasks as task_table
+from tasks.store.tables import tasks as task_table
 
 blueprint = flask.Blueprint("operations", __name__)
 

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
 from tasks.store import schema  # noqa: E402
-from tasks.store.queries import connect  # noqa: E402
+from tasks.store.tables import connect  # noqa: E402
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 COLUMNS = (

@@ -22,13 +22,13 @@ from dashboard.task_table import grid_row
 from i18n import explain
 from i18n import translate
 from requester import current_requester
+from tasks.errors import NotYourTask
+from tasks.errors import TaskFinished
+from tasks.errors import TaskNotFound
 from tasks.limits import OverLimit
 from tasks.records import DECIMAL
 from tasks.records import HEXADECIMAL
 from tasks.records import RUNNING
-from tasks.service import NotYourTask
-from tasks.service import TaskFinished
-from tasks.service import TaskNotFound
 from tasks.service import current as service
 
 # (answered at once, a hex place) -> what the page says

@@ -23,8 +23,8 @@ from dashboard.task_view import timings
 from dashboard.task_view import window_label
 from i18n import explain
 from i18n import translate
+from tasks.errors import DigitsUnavailable
 from tasks.records import FINISHED
-from tasks.service import DigitsUnavailable
 from tasks.service import current as service
 
 

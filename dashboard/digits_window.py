@@ -15,7 +15,7 @@ from dashboard.task_view import not_found
 from i18n import _
 from i18n import explain
 from i18n import translate
-from tasks.service import DigitsBeingRepaired
+from tasks.errors import DigitsBeingRepaired
 from tasks.service import current as service
 
 dash.register_page(__name__, path="/digits", title=lambda **_query: _("π · digits at a place"), name="Digits")

@@ -20,7 +20,7 @@ from dashboard import ids
 from i18n import _
 from i18n import number
 from i18n import translate
-from tasks.service import DigitsUnavailable
+from tasks.errors import DigitsUnavailable
 from tasks.service import current as service
 
 DIGITS = [str(digit) for digit in range(10)]

@@ -17,8 +17,8 @@ from dashboard.task_view import status_badge
 from dashboard.task_view import task_heading
 from dashboard.task_view import timings
 from i18n import _
+from tasks.errors import TaskNotFound
 from tasks.records import FINISHED
-from tasks.service import TaskNotFound
 from tasks.service import current as service
 
 

@@ -22,15 +22,15 @@ from i18n import _
 from i18n import explain
 from i18n import number
 from i18n import translate
+from tasks.errors import DigitsBeingRepaired
+from tasks.errors import DigitsGone
+from tasks.errors import TaskNotDone
 from tasks.records import CANCELLED
 from tasks.records import DONE
 from tasks.records import ERROR
 from tasks.records import HEXADECIMAL
 from tasks.records import RUNNING
 from tasks.records import Task
-from tasks.service import DigitsBeingRepaired
-from tasks.service import DigitsGone
-from tasks.service import TaskNotDone
 from tasks.service import current as service
 from tasks.service import describe
 

@@ -28,7 +28,6 @@ from compute.digit_store import DigitsDamaged
 from compute.digit_store import DigitStore
 from compute.engine_info import expected_engine
 from compute.messages import N_
-from compute.messages import Explained
 from compute.validation import HEX_MAX_N
 from compute.validation import HEX_WINDOW
 from compute.validation import parse_n
@@ -37,6 +36,13 @@ from requester import Requester
 from tasks.digits.hex_expansion import HexExpansion
 from tasks.digits.search import DigitSearch
 from tasks.digits.search import SearchResult
+from tasks.errors import DigitsBeingRepaired
+from tasks.errors import DigitsGone
+from tasks.errors import HexTask
+from tasks.errors import NotYourTask
+from tasks.errors import TaskFinished
+from tasks.errors import TaskNotDone
+from tasks.errors import TaskNotFound
 from tasks.limits import Fairness
 from tasks.phases import phase_end
 from tasks.records import DECIMAL
@@ -56,63 +62,6 @@ EXTENSION = "pi"
 # The C path reports the series every second: a report younger than this is
 # shown as measured; an older one is extrapolated.
 FRESH_SECONDS = 2.0
-
-
-class TaskNotFound(Explained, LookupError):
-    """No task has this id."""
-
-    status = 404
-
-
-class NotYourTask(Explained, PermissionError):
-    """Only the submitter of a task (or an operator) may cancel it."""
-
-    status = 403
-
-
-class TaskFinished(Explained, RuntimeError):
-    """The task has already finished, so it cannot be cancelled."""
-
-    status = 409
-
-
-class DigitsUnavailable(Explained, LookupError):
-    """The task's digits cannot be read."""
-
-    status = 404
-
-
-class TaskNotDone(DigitsUnavailable):
-    """The task is queued, running, failed or cancelled: it has no digits (yet)."""
-
-    status = 409
-
-
-class HexTask(TaskNotDone):
-    """The task asked for a hexadecimal place: it has its 14 hex digits, not a decimal expansion."""
-
-
-class DigitsGone(DigitsUnavailable):
-    """The task is done but the stored digits no longer reach its n."""
-
-    status = 410
-
-
-class DigitsBeingRepaired(DigitsUnavailable):
-    """A stored block failed its checksum: the store was cut back and a task recomputes it."""
-
-    status = 503
-
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": "60"}
-
-    def __init__(self) -> None:
-        super().__init__(
-            N_(
-                "The stored digits are being repaired: a damaged block was found and a task is recomputing it. "
-                "Try again when it is done."
-            )
-        )
 
 
 def current() -> TaskService:

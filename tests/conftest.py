@@ -30,7 +30,7 @@ from tasks.runners.local import LocalRunner
 from tasks.service import TaskService
 from tasks.store import schema
 from tasks.store.queries import TaskStore
-from tasks.store.queries import connect
+from tasks.store.tables import connect
 from tests.held_worker import control_folder
 
 # The scaled-out mode's fixtures (cluster, cluster_on): Celery workers as real processes.

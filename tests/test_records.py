@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tasks.records import Task
-from tasks.store.queries import tasks
+from tasks.store.tables import tasks
 
 
 def test_a_task_record_has_exactly_the_task_table_s_columns() -> None:

@@ -13,8 +13,8 @@ from alembic.runtime.migration import MigrationContext
 from tasks.records import DONE
 from tasks.records import QUEUED
 from tasks.store import schema
-from tasks.store.queries import connect
-from tasks.store.queries import metadata
+from tasks.store.tables import connect
+from tasks.store.tables import metadata
 from tests.conftest import service_of
 
 # Tasks as an older version of the app wrote them, in every state.

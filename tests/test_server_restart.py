@@ -13,7 +13,7 @@ import psutil
 import pytest
 
 from tasks.store.queries import TaskStore
-from tasks.store.queries import connect
+from tasks.store.tables import connect
 from tests.conftest import HeldWorkers
 from tests.conftest import is_gone
 from tests.conftest import stored

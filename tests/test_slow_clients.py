@@ -13,7 +13,7 @@ import pytest
 from compute.digit_store import DigitStore
 from tasks.store import schema
 from tasks.store.queries import TaskStore
-from tasks.store.queries import connect
+from tasks.store.tables import connect
 from tests.servers import Server
 
 PLACES = 30_000_000  # 30 MB: more than waitress buffers (16 MB) and the kernel's socket buffers

@@ -19,8 +19,8 @@ from sqlalchemy.engine import Engine
 
 from compute.digit_store import BLOCK
 from compute.digit_store import DigitStore
-from tasks.store.queries import digit_chunks
-from tasks.store.queries import digit_prefix
+from tasks.store.tables import digit_chunks
+from tasks.store.tables import digit_prefix
 
 log = logging.getLogger(__name__)
 

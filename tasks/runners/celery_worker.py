@@ -64,7 +64,7 @@ from tasks.runners.supervision import stalled_for
 from tasks.runners.supervision import threads_for
 from tasks.store import schema
 from tasks.store.queries import TaskStore
-from tasks.store.queries import connect
+from tasks.store.tables import connect
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from tasks.records import HEXADECIMAL
 from tasks.records import RUNNING
 from tasks.runners.supervision import finish_if_known
 from tasks.store.queries import TaskStore
-from tasks.store.queries import connect
+from tasks.store.tables import connect
 
 WAIT_POLL_SECONDS = 0.25
 

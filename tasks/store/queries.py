@@ -25,134 +25,14 @@ from tasks.records import QUEUED
 from tasks.records import RUNNING
 from tasks.records import STATUSES
 from tasks.records import Task
-
-metadata = sa.MetaData()
-
-tasks = sa.Table(
-    "tasks",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("n", sa.BigInteger, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("phase", sa.String(32)),
-    sa.Column("progress", sa.Double, nullable=False, default=0.0),
-    sa.Column("estimate_seconds", sa.Double),
-    # How many places this task's worker is computing (n rounded up), so that
-    # a task for a smaller n can wait for that result instead of computing too.
-    sa.Column("places", sa.BigInteger),
-    sa.Column("digit", sa.String(1)),
-    sa.Column("error", sa.Text),
-    sa.Column("attempts", sa.Integer, nullable=False, default=0),
-    sa.Column("worker_pid", sa.Integer),
-    sa.Column("created_at", sa.Double, nullable=False),
-    sa.Column("started_at", sa.Double),
-    sa.Column("finished_at", sa.Double),
-    # Indexed: the live table asks "what changed since t?" every second.
-    sa.Column("updated_at", sa.Double, nullable=False, index=True),
-    # Who submitted it: a hash of the submitter's signed-cookie key (may cancel
-    # it), and the client address (per-client limits, the fair queue).
-    sa.Column("owner", sa.String(64)),
-    sa.Column("client", sa.String(64)),
-    # Taken from task_revision with every change (see _next_revision): the live
-    # table asks "what changed after revision r?".
-    sa.Column("revision", sa.BigInteger, nullable=False, server_default="0"),
-    # The Celery worker holding a running task, and until when (its heartbeat renews it).
-    sa.Column("lease_owner", sa.String(128)),
-    sa.Column("lease_expires", sa.Double),
-    # 10: n is a decimal place; 16: a hexadecimal place, computed by Bellard's formula
-    # (compute/hex_digits.py) with the hex digits from n kept in hex_digits.
-    sa.Column("radix", sa.Integer, nullable=False, server_default="10"),
-    sa.Column("hex_digits", sa.String(32)),
-    # The runner's "oldest queued" and the pages' "running, oldest first".
-    sa.Index("ix_tasks_status_id", "status", "id"),
-    # A client's active tasks (the per-client limits); when it was last served (the fair queue).
-    sa.Index("ix_tasks_client_status", "client", "status"),
-    sa.Index("ix_tasks_client_started_at", "client", "started_at"),
-    sa.Index("ix_tasks_revision", "revision"),
-    # The grid sorts by n; the reconciler looks for running tasks whose lease expired.
-    sa.Index("ix_tasks_n_id", "n", "id"),
-    sa.Index("ix_tasks_status_lease", "status", "lease_expires"),
-)
-
-# The Celery workers, each beating every few seconds (for /metrics and /api/engine).
-workers = sa.Table(
-    "workers",
-    metadata,
-    sa.Column("name", sa.String(128), primary_key=True),
-    sa.Column("slots", sa.Integer, nullable=False),
-    sa.Column("heartbeat_at", sa.Double, nullable=False),
-)
-
-# The digits published by the workers of the scaled-out mode (tasks/digits/publishing.py):
-# chunks of compute.digit_store.BLOCK places with their SHA-256, and how many places.
-digit_chunks = sa.Table(
-    "digit_chunks",
-    metadata,
-    sa.Column("chunk", sa.Integer, primary_key=True),
-    sa.Column("digits", sa.Text, nullable=False),
-    sa.Column("sha256", sa.String(64), nullable=False),
-)
-digit_prefix = sa.Table(
-    "digit_prefix",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("places", sa.BigInteger, nullable=False),
-)
-
-# One row: the last revision given out.
-task_revision = sa.Table(
-    "task_revision",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("value", sa.BigInteger, nullable=False),
-)
+from tasks.store.fair_order import next_queued
+from tasks.store.tables import task_revision
+from tasks.store.tables import tasks
+from tasks.store.tables import workers
 
 # What the task table may sort by. Submission time sorts as the id does (ids
 # are given out in submission order), so it needs no index of its own.
 SORTABLE = {"id": tasks.c.id, "n": tasks.c.n, "status": tasks.c.status, "created_at": tasks.c.id}
-
-
-def _next_queued(largest_n: int | None) -> sa.Select[Any]:
-    """The next task to run: each client's oldest queued task (the heads), and
-    of those the one whose client last had a task started longest ago (never:
-    first). With ``largest_n``, only tasks up to that n count (a machine's memory)."""
-    queued = tasks.c.status == QUEUED
-    if largest_n is not None:
-        # Hex tasks need almost no memory.
-        queued = sa.and_(queued, sa.or_(tasks.c.radix != DECIMAL, tasks.c.n <= largest_n))
-    heads = (
-        sa.select(tasks.c.client, sa.func.min(tasks.c.id).label("id")).where(queued).group_by(tasks.c.client).subquery()
-    )
-    last_served = (
-        sa.select(sa.func.max(tasks.c.started_at))
-        .where(tasks.c.client == heads.c.client, tasks.c.started_at.is_not(None))
-        .scalar_subquery()
-    )
-    return sa.select(heads.c.id).order_by(last_served.asc().nulls_first(), heads.c.id).limit(1)
-
-
-def connect(database_url: str) -> Engine:
-    """The engine for ``database_url``; tasks.store.schema.upgrade creates or upgrades the tables."""
-    options: dict[str, Any] = {"future": True}
-    if database_url.startswith("sqlite"):
-        # Several processes write (web server, workers): wait for the lock
-        # rather than fail at once.
-        options["connect_args"] = {"timeout": 30, "check_same_thread": False}
-    else:
-        # A connection left from before a database restart is replaced, not handed out to fail.
-        options["pool_pre_ping"] = True
-    engine = sa.create_engine(database_url, **options)
-    if engine.dialect.name == "sqlite":
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
-
-
-def _sqlite_pragmas(connection: Any, _record: Any) -> None:
-    # WAL lets the page read while a worker writes; see sqlite.org/wal.html.
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
 
 
 class TaskStore:
@@ -272,7 +152,7 @@ class TaskStore:
     def peek_next(self) -> Task | None:
         """The task claim_next would take now, left queued."""
         with self.engine.connect() as db:
-            next_id = db.execute(_next_queued(None)).scalar()
+            next_id = db.execute(next_queued(None)).scalar()
         return None if next_id is None else self.get(next_id)
 
     def claim_next(self, lease: tuple[str, float] | None = None, largest_n: int | None = None) -> Task | None:
@@ -288,7 +168,7 @@ class TaskStore:
         owner, seconds = lease if lease else (None, 0.0)
         while True:
             with self.engine.begin() as db:
-                oldest = db.execute(_next_queued(largest_n)).scalar()
+                oldest = db.execute(next_queued(largest_n)).scalar()
                 if oldest is None:
                     return None
                 now = time.time()

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import context
 
 import config
-from tasks.store.queries import metadata
+from tasks.store.tables import metadata
 
 # Several web processes may start at once on one PostgreSQL database: one
 # migrates, the others wait on this lock and then find nothing left to do.
