@@ -1,24 +1,25 @@
 # make run       - set up (first time) and serve the app on http://127.0.0.1:8050/
-# make test      - set up (first time), lint, and run the tests (browser tests included) in about 8 minutes
+# make test      - set up (first time), lint, build the docs, and run the tests (browser tests included) in about 8 minutes
 # make test-quick - the tests that need no service and no browser, the slow ones left out (about 90 s here)
 # make test-full - the same, plus the checks that take minutes (10^8 places; 10^9 with the native build)
-# make web       - scaled out: serve with gunicorn in PI_WEB_PROCESSES processes, tasks to Celery (README "Scale out")
+# make web       - scaled out: serve with gunicorn in PI_WEB_PROCESSES processes, tasks to Celery (docs/scale-out.md)
 # make worker    - scaled out: a Celery worker computing PI_WORKERS tasks at once with its own PI_DATA_DIR
 # make first-run - what a new user runs, checked: a venv from requirements.txt alone, make run, make web + make worker
+# make docs      - build the documentation site (MkDocs, --strict) into site/; make docs-serve serves it
 # make lint      - ruff, ruff format --check, mypy --strict and the import contracts
 # make flake     - the default suite 10 times in a row: any failure is a flaky test to fix
 # make bench-load  - scaled out under load: 10 clients, 1,000 tasks, 2 web processes, 2 workers (bench/load.py)
 # make bench-table - the task table at a million tasks (bench/table.py)
 # make bench     - the digit engines against their peers, 10^5 to 10^8 places, with memory per phase (bench/engine.py)
 # make bench-large - the same, and 10^9 places on the native engine
-# make native    - optional: build the faster native engine (see README)
+# make native    - optional: build the faster native engine (see docs/engine.md)
 # make messages  - after changing a message for people: update the Russian catalogue (then translate the new ones)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PYTEST := $(BIN)/python -m pytest --durations=15
 
-.PHONY: first-run test-quick messages run web worker bench-load bench-table test test-full lint flake bench bench-large native test-setup
+.PHONY: docs docs-serve first-run test-quick messages run web worker bench-load bench-table test test-full lint flake bench bench-large native test-setup
 
 run: $(VENV)/installed
 	$(BIN)/python app.py
@@ -32,7 +33,7 @@ worker: $(VENV)/installed
 first-run:
 	$(PYTHON) scripts/first_run.py
 
-test: test-setup lint
+test: test-setup lint docs
 	$(PYTEST)
 
 test-quick: $(VENV)/installed-dev
@@ -56,6 +57,12 @@ lint: $(VENV)/installed-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+docs: $(VENV)/installed-dev
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+docs-serve: $(VENV)/installed-dev
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
 messages: $(VENV)/installed-dev
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o i18n/messages.pot .

@@ -121,8 +121,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
 
 
 def _background_callback_manager(data_dir: Path) -> dash.DiskcacheManager:
-    # Per-visitor long actions (Dash background callbacks, not tasks: see README,
-    # Choices), such as the search page's count over every stored place: run
+    # Per-visitor long actions (Dash background callbacks, not tasks: see
+    # docs/architecture.md, Choices), such as the search page's count over every stored place: run
     # beside the web process, over this machine's own copy of the digits, their
     # progress and results in a cache beside the data (shared by the machine's
     # web processes). Scaled out too: CeleryManager would run them on the

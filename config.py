@@ -1,9 +1,10 @@
 """Every setting in one place: defaults, then PI_* environment variables, then
 what a caller (a test) passes to create_app.
 
-Each setting is documented in the README; tests/test_config.py keeps the two in
-step. Only the settings listed here are read from the environment, each with
-its own parser, so a value that cannot work stops the start with its name.
+Each setting's help is its documentation: docs/configuration.md's table is made
+from SETTINGS when the site is built (scripts/docs_hooks.py). Only the settings
+listed here are read from the environment, each with its own parser, so a value
+that cannot work stops the start with its name.
 """
 
 from __future__ import annotations
@@ -84,57 +85,167 @@ class Setting:
 
     name: str
     default: Any
+    # What it does, for people: docs/configuration.md is made from these (scripts/docs_hooks.py).
     help: str
     parse: Callable[[object], Any] = _text
+    # The default as the docs say it, where the value depends on the machine or the folder.
+    shown_default: str = ""
 
 
 SETTINGS = (
-    Setting("DATA_DIR", str(PROJECT_ROOT / "data"), "Folder for the task database and the stored digits."),
-    Setting("DATABASE_URL", "", "SQLAlchemy URL of the task store; empty means SQLite in PI_DATA_DIR."),
-    Setting("MAX_N", _default_max_n(), "Largest n accepted.", _whole_number(1)),
-    Setting("WORKERS", os.cpu_count() or 1, "How many tasks compute at once (worker processes).", _whole_number(1)),
-    Setting("HOST", "127.0.0.1", "Address the server listens on."),
-    Setting("PORT", 8050, "Port the server listens on.", _whole_number(1, 65535)),
-    Setting("REFRESH_MS", 1000, "How often open pages poll for task updates, in milliseconds.", _whole_number(1)),
+    Setting(
+        "DATA_DIR",
+        str(PROJECT_ROOT / "data"),
+        "folder of the SQLite task database and the stored digits",
+        shown_default="`data/` in the project",
+    ),
+    Setting(
+        "DATABASE_URL",
+        "",
+        "SQLAlchemy URL of the task store, e.g. `postgresql+psycopg://user@host/db`",
+        shown_default="empty: SQLite in `PI_DATA_DIR`",
+    ),
+    Setting(
+        "MAX_N",
+        _default_max_n(),
+        "largest n accepted",
+        _whole_number(1),
+        shown_default=(
+            "what this machine's memory holds with a quarter to spare, up to the largest n measured: "
+            "3,000,000,000 on 24 GiB with `make native`, 1,100,000,000 without"
+        ),
+    ),
+    Setting(
+        "WORKERS",
+        os.cpu_count() or 1,
+        "how many tasks compute at once (one process each)",
+        _whole_number(1),
+        shown_default="number of cores",
+    ),
+    Setting(
+        "HOST",
+        "127.0.0.1",
+        "address the server listens on",
+    ),
+    Setting(
+        "PORT",
+        8050,
+        "port the server listens on",
+        _whole_number(1, 65535),
+    ),
+    Setting(
+        "REFRESH_MS",
+        1000,
+        "how often open pages poll for changes",
+        _whole_number(1),
+    ),
     Setting(
         "STALL_SECONDS",
         120,
-        "A worker silent this long (or twice its task's estimate, if longer) is killed and its task retried.",
+        (
+            "a worker that reports no progress for this long (or for twice its task's estimated time, if that is "
+            "longer: FLINT's long single calls cannot report) is killed and its task retried"
+        ),
         _whole_number(1),
     ),
-    Setting("START_RUNNER", True, "Whether this process runs tasks (false for a read-only front end).", _boolean),
-    Setting("SUBMISSIONS_PER_MINUTE", 60, "Submissions one client may make a minute.", _whole_number(1)),
-    Setting("ACTIVE_TASKS_PER_CLIENT", 20, "Tasks one client may have queued or running.", _whole_number(1)),
+    Setting(
+        "START_RUNNER",
+        True,
+        "whether this server process runs tasks",
+        _boolean,
+        shown_default="true",
+    ),
+    Setting(
+        "SUBMISSIONS_PER_MINUTE",
+        60,
+        "submissions one client may make in any minute (answered at once or queued)",
+        _whole_number(1),
+    ),
+    Setting(
+        "ACTIVE_TASKS_PER_CLIENT",
+        20,
+        "tasks one client may have queued or running at once",
+        _whole_number(1),
+    ),
     Setting(
         "QUEUED_SECONDS_PER_CLIENT",
         3600,
-        "Estimated seconds of computing one client may have queued or running.",
+        "estimated seconds of computing one client may have queued or running: many small tasks, or a few of n = 10^9",
         _whole_number(1),
     ),
-    Setting("LIMITS_STORAGE", "memory://", "Where the per-minute counts are kept (a `limits` storage URI)."),
-    Setting("SECRET_KEY", "", "Signs the owner cookie; empty: a random key kept in PI_DATA_DIR/secret.key."),
-    Setting("ADMIN_TOKEN", "", "An operator sending `Authorization: Bearer <token>` may cancel any task; empty: none."),
-    Setting("PROXY_HOPS", 0, "Trusted proxies in front; their X-Forwarded-For names the client.", _whole_number(0)),
+    Setting(
+        "LIMITS_STORAGE",
+        "memory://",
+        (
+            "where the per-minute counts live, as a storage URI of the `limits` library "
+            "(`redis://127.0.0.1:6379` when several web processes share them)"
+        ),
+    ),
+    Setting(
+        "SECRET_KEY",
+        "",
+        "signs the owner cookie; give every web process the same one when several serve one database",
+        shown_default="empty: a random key kept in `PI_DATA_DIR/secret.key`",
+    ),
+    Setting(
+        "ADMIN_TOKEN",
+        "",
+        "a request with `Authorization: Bearer <token>` may cancel any task",
+        shown_default="empty: no operator",
+    ),
+    Setting(
+        "PROXY_HOPS",
+        0,
+        (
+            "how many trusted proxies stand in front; the client is then the address they put in "
+            "`X-Forwarded-For` (otherwise that header is ignored)"
+        ),
+        _whole_number(0),
+    ),
     Setting(
         "BROKER_URL",
         "",
-        "Scaled-out mode: the Redis URL of Celery's broker; tasks go to `make worker`s. Empty: the local runner.",
+        (
+            "scaled out: the Redis URL of Celery's broker (e.g. `redis://127.0.0.1:6379/0`); tasks then go to "
+            "`make worker`s, see [Scale out](scale-out.md)"
+        ),
+        shown_default="empty: the local runner",
     ),
-    Setting("WEB_PROCESSES", os.cpu_count() or 1, "`make web`: how many gunicorn processes serve.", _whole_number(1)),
+    Setting(
+        "WEB_PROCESSES",
+        os.cpu_count() or 1,
+        "`make web`: how many gunicorn processes serve",
+        _whole_number(1),
+        shown_default="number of cores",
+    ),
     Setting(
         "LEASE_SECONDS",
         30,
-        "Scaled-out mode: a worker that has not renewed its task's lease this long is taken for dead.",
+        (
+            "scaled out: a worker that has not renewed its task's lease for this long is taken for dead, and its "
+            "task goes back to the queue"
+        ),
         _whole_number(1),
     ),
     Setting(
         "SEARCH_INDEX_PLACES",
         200_000_000,
-        "Search: how many leading places the index covers (4 bytes a place on disk); the rest is scanned.",
+        (
+            "search: how many leading places the index covers (4 bytes a place on disk, built in the background "
+            "when the store grows); places past it are scanned by the search page's count and `GET /api/search`"
+        ),
         _whole_number(0),
     ),
     # Read by compute/engine_info.py in every process, straight from the environment.
-    Setting("ENGINE", "auto", "auto: the native build if `make native` built it, else the portable wheel.", _engine),
+    Setting(
+        "ENGINE",
+        "auto",
+        (
+            "`auto`: the native FLINT build when `make native` has built it, else the portable wheel; `native` or"
+            " `portable` to insist"
+        ),
+        _engine,
+    ),
 )
 
 

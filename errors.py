@@ -81,7 +81,7 @@ def _disk_full_or_500(error: Exception) -> tuple[flask.Response, int]:
 
 def no_api_endpoint() -> tuple[flask.Response, int]:
     """The JSON 404 of an /api address that names no endpoint."""
-    return flask.jsonify(error=f"There is no API endpoint {flask.request.path[:100]}; see the README."), 404
+    return flask.jsonify(error=f"There is no API endpoint {flask.request.path[:100]}; see the docs (docs/api.md)."), 404
 
 
 def _not_found(error: NotFound) -> ResponseReturnValue:

@@ -8,7 +8,7 @@ import math
 SMALLEST_COMPUTATION = 10_000
 
 # Seconds = C * n * log2(n)**2, fitted per engine build and thread count on this
-# project's 2-core machine with bench/engine.py (see the README's table). It
+# project's 2-core machine with bench/engine.py (see docs/performance.md). It
 # includes the spot check, which runs beside the computation.
 # 10^7 and 10^8 gave constants within 5% of each other for native (C path);
 # 25% apart for the wheel, whose constant here is between the two.
@@ -52,7 +52,7 @@ def estimated_hex_seconds(place: int, build: str = "portable") -> float:
 
 
 # Peak resident memory of a fresh computation (the worker and its Bellard
-# helper), measured on this project's machine, README "Where the memory goes".
+# helper), measured on this project's machine, docs/performance.md, "Where the memory goes".
 # The C path of `make native`: 5.9 GB at 10^9 places (bench/engine.py) and
 # 17.3 GB at 3 x 10^9 (once; its products are capped at 2^25 FFT coefficients up
 # to 10^9 places and grow with the numbers past it, compute/pi_native.c): the

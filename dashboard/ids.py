@@ -1,4 +1,4 @@
-"""Component ids shared by layouts, callbacks and tests (documented in the README).
+"""Component ids shared by layouts, callbacks and tests (documented in docs/using.md).
 
 A typo in a name fails at import, not as a callback that silently never fires.
 """

@@ -42,7 +42,7 @@ fi
 # One change to FLINT (scripts/flint-fft-profile.patch): how fft_small chooses
 # the primes and coefficient size of a product. FLINT's score chose products
 # that took 17% longer than the best choice on this machine's CPU; the patch's,
-# fitted to the time of every choice, 2% (README, performance).
+# fitted to the time of every choice, 2% (docs/performance.md).
 patch_file=$root/scripts/flint-fft-profile.patch
 patched_marker=$prefix/fft-profile-$(sha256sum "$patch_file" | cut -c1-16)
 if ! grep -qs "Version: $flint_version" "$prefix/lib/pkgconfig/flint.pc" || [ ! -f "$patched_marker" ]; then

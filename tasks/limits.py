@@ -1,6 +1,6 @@
 """Limits per client, so one visitor cannot fill the server's queue for everyone else.
 
-Three limits, each a setting (README, Configuration):
+Three limits, each a setting (docs/configuration.md):
 - submissions a minute (every submission, answered at once or queued): a
   moving window kept by the ``limits`` library, the engine of Flask-Limiter,
   applied here in the service so that the page and the API share it;

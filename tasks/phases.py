@@ -4,7 +4,7 @@ The worker reports a phase as it starts (and the series as it goes); the task
 list and page extrapolate through phases that cannot report, but never past
 the phase's end, so the bar never runs ahead of the next measured point.
 Spans come from where the time goes at 10^8 places on the native engine
-(README, performance).
+(docs/performance.md).
 """
 
 from __future__ import annotations

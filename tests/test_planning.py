@@ -30,7 +30,7 @@ def test_default_max_n_is_the_largest_that_fits_with_a_quarter_to_spare(total: i
 
 
 def test_the_c_path_fits_more_places_than_python_flint() -> None:
-    # The C path makes its largest products in pieces (README, "Where the memory goes").
+    # The C path makes its largest products in pieces (docs/performance.md, "Where the memory goes").
     assert default_max_n(24 * GIB, c_path=True) > default_max_n(24 * GIB, c_path=False)
     assert estimated_peak_bytes(10**9, c_path=True) < 7 * 10**9  # measured: 5.9 GB
     assert largest_n_fitting(estimated_peak_bytes(10**9, c_path=True), c_path=True) < 10**9

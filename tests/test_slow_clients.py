@@ -58,7 +58,7 @@ def test_fifty_stalled_downloads_leave_the_site_answering(server_with_a_large_ta
             slowest = max(slowest, time.monotonic() - started)
             assert engine["stored_places"] == PLACES
         # Blocked threads would make these wait until the clients leave (forever);
-        # the figure itself (tens of milliseconds here) is in the README.
+        # the figure itself (tens of milliseconds here) is in docs/performance.md.
         assert slowest < 2.0, f"/api/engine took {slowest:.3f} s with 50 stalled downloads"
     finally:
         for client in clients:

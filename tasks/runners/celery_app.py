@@ -3,7 +3,7 @@
 The broker only carries wake-ups: "a task is queued". The task row in the
 database is the truth (see tasks/runners/celery_worker.py): a lost message is sent
 again by the reconciler, a duplicate finds nothing to claim. Redis is the
-broker (the README says why): the same server keeps the per-client limits'
+broker (docs/scale-out.md says why): the same server keeps the per-client limits'
 counts and, for Dash's CeleryManager, the results of background callbacks.
 """
 
