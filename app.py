@@ -14,6 +14,7 @@ from typing import Any
 import dash
 import diskcache
 import flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import api
 import api.operations
@@ -54,6 +55,10 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     server.config.from_mapping(config.load(os.environ if environ is None else environ, overrides))
     # Every request this app answers is small: a task, a callback's inputs.
     server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    if server.config["PROXY_HOPS"]:
+        # The client is the address the trusted proxies put in X-Forwarded-For, counted from the right
+        # (a client may forge the left part); with no proxy configured the header is ignored.
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=server.config["PROXY_HOPS"])  # type: ignore[method-assign]
 
     data_dir = Path(server.config["DATA_DIR"])
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -180,7 +185,10 @@ def main(overrides: Mapping[str, Any] | None = None) -> None:
     app = create_app(overrides)
     host, port = app.server.config["HOST"], app.server.config["PORT"]
     logging.getLogger("pi").info("serving on http://%s:%s/", host, port)
-    waitress.serve(app.server, host=host, port=port, threads=8)
+    # waitress drops X-Forwarded-For unless told to keep it: behind PI_PROXY_HOPS proxies,
+    # ProxyFix (create_app) is what reads it, as under gunicorn, which passes it on.
+    keep_forwarded = bool(app.server.config["PROXY_HOPS"])
+    waitress.serve(app.server, host=host, port=port, threads=8, clear_untrusted_proxy_headers=not keep_forwarded)
 
 
 if __name__ == "__main__":

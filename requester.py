@@ -5,7 +5,8 @@ random owner key in Flask's session cookie, signed with the app's secret key,
 so it cannot be forged or guessed. Tasks keep a hash of it; only the same key,
 or an operator's ``Authorization: Bearer <PI_ADMIN_TOKEN>``, may cancel them.
 The client address is the peer's, or, behind PI_PROXY_HOPS trusted proxies,
-the address they put in X-Forwarded-For.
+the address they put in X-Forwarded-For (werkzeug's ProxyFix, installed by app.py,
+rewrites the peer's address before this reads it).
 """
 
 from __future__ import annotations
@@ -48,13 +49,7 @@ def current_requester(*, create_owner: bool = False) -> Requester:
 
 
 def client_address() -> str:
-    """The client's address, believing X-Forwarded-For only as far as PI_PROXY_HOPS proxies."""
-    hops: int = flask.current_app.config["PROXY_HOPS"]
-    if hops:
-        forwarded = [part.strip() for part in flask.request.headers.get("X-Forwarded-For", "").split(",")]
-        forwarded = [part for part in forwarded if part]
-        if len(forwarded) >= hops:
-            return forwarded[-hops][:64]
+    """The client's address: the peer's, or what PI_PROXY_HOPS trusted proxies say it is (ProxyFix)."""
     return (flask.request.remote_addr or "unknown")[:64]
 
 
