@@ -1,6 +1,6 @@
 # make run       - set up (first time) and serve the app on http://127.0.0.1:8050/
-# make test      - set up (first time), lint, build the docs, and run the tests (browser tests included) in about 8 minutes
-# make test-quick - the tests that need no service and no browser, the slow ones left out (about 90 s here)
+# make test      - set up (first time), lint, build the docs, and run the tests (browser tests included) in about 7 minutes
+# make test-quick - the tests that need no service and no browser, the slow ones left out (about 65 s here)
 # make test-full - the same, plus the checks that take minutes (10^8 places; 10^9 with the native build)
 # make web       - scaled out: serve with gunicorn in PI_WEB_PROCESSES processes, tasks to Celery (docs/scale-out.md)
 # make worker    - scaled out: a Celery worker computing PI_WORKERS tasks at once with its own PI_DATA_DIR
@@ -17,7 +17,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PYTEST := $(BIN)/python -m pytest --durations=15
+# On every core, up to 4 (each pytest-xdist worker has a Redis database of its own: 11 to 14); tests/conftest.py
+# groups the PostgreSQL tests on one worker.
+PYTEST := $(BIN)/python -m pytest --durations=15 --numprocesses=auto --maxprocesses=4 --dist=loadgroup
 
 .PHONY: docs docs-serve first-run test-quick messages run web worker bench-load bench-table test test-full lint flake bench bench-large native test-setup
 
@@ -45,7 +47,7 @@ test-full: test-setup lint
 flake: test-setup
 	for run in 1 2 3 4 5 6 7 8 9 10; do \
 		echo "== flake run $$run of 10"; \
-		$(BIN)/python -m pytest -q || exit 1; \
+		$(PYTEST) -q || exit 1; \
 	done
 
 test-setup: $(VENV)/installed-dev

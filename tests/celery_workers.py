@@ -98,7 +98,8 @@ class CeleryWorker:
             self.kill()
 
 
-SHARED_BROKER = "redis://127.0.0.1:6379/11"
+# A Redis database of the tests' own, one per pytest-xdist worker (gw0: 11, gw1: 12, ...), emptied before and after.
+SHARED_BROKER = f"redis://127.0.0.1:6379/{11 + int(os.environ.get('PYTEST_XDIST_WORKER', 'gw0')[2:])}"
 
 
 class Cluster:

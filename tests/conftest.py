@@ -21,6 +21,7 @@ import dash
 import psutil
 import pytest
 import sqlalchemy as sa
+from dash.testing.application_runners import BaseDashRunner
 from dash.testing.browser import Browser
 from selenium.webdriver.common.keys import Keys
 
@@ -43,7 +44,11 @@ POSTGRES_FIXTURES = {"postgres_url", "own_postgres"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test ``browser``, ``postgres`` and ``scaled`` by the fixtures and parameters it uses."""
+    """Mark each test ``browser``, ``postgres`` and ``scaled`` by the fixtures and parameters it uses.
+
+    Under pytest-xdist (``make test``: ``-n 2 --dist loadgroup``) the PostgreSQL tests run one after another
+    on one process (a local runner holds an advisory lock on the whole database); everything else is spread.
+    """
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
         params = getattr(getattr(item, "callspec", None), "params", {})
@@ -52,9 +57,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
         if scaled:
             item.add_marker(pytest.mark.scaled)
-        if scaled or used & POSTGRES_FIXTURES or "postgresql" in params.values():
+        postgres = scaled or bool(used & POSTGRES_FIXTURES) or "postgresql" in params.values()
+        if postgres:
             item.add_marker(pytest.mark.postgres)
+        if postgres:
+            item.add_marker(pytest.mark.xdist_group("postgres"))
 
+
+# dash.testing serves each app on the next port from 58050, counted per process: each pytest-xdist
+# worker (gw0, gw1, ...) counts from a range of its own, so two browser tests never share a port.
+BaseDashRunner._next_port = 58050 + 1000 * int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:])
 
 REFERENCE = Path(__file__).parent / "reference"
 POSTGRES_URL = os.environ.get("PI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
