@@ -144,7 +144,7 @@ def _local_runner(
         digits_dir=str(digits.folder),
         max_n=settings["MAX_N"],
         workers=settings["WORKERS"],
-        worker_module=settings["WORKER_MODULE"],
+        compute_module=settings["COMPUTE_MODULE"],
         stall_seconds=settings["STALL_SECONDS"],
         lock=RunnerLock(Path(settings["DATA_DIR"]), engine),
     )

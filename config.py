@@ -24,12 +24,12 @@ from compute.planning import default_max_n
 PROJECT_ROOT = Path(__file__).resolve().parent
 
 # Settings only a test may pass to create_app; never read from the environment,
-# so no deployment can select them. WORKER_MODULE picks the process the runner
+# so no deployment can select them. COMPUTE_MODULE picks the process the runner
 # starts per task (tests.held_worker holds a task running until released).
 # SEARCH_SCAN_PAUSE holds each chunk of the search page's background count (seconds), so a
 # browser test can cancel it midway; SEARCH_SCAN_CHUNK is the places per chunk.
 TEST_ONLY_DEFAULTS: dict[str, Any] = {
-    "WORKER_MODULE": "tasks.runners.compute_process",
+    "COMPUTE_MODULE": "tasks.runners.compute_process",
     "SEARCH_SCAN_PAUSE": 0.0,
     "SEARCH_SCAN_CHUNK": 10_000_000,
 }

@@ -41,7 +41,7 @@ class CeleryWorker:
         database_url: str,
         broker_url: str,
         workers: int,
-        worker_module: str,
+        compute_module: str,
         lease_seconds: int = LEASE_SECONDS,
     ) -> None:
         self.folder = folder
@@ -56,7 +56,7 @@ class CeleryWorker:
             "PI_WORKERS": str(workers),
             "PI_LEASE_SECONDS": str(lease_seconds),
         }
-        self.command = [sys.executable, "-m", "tasks.runners.celery_worker", "--worker-module", worker_module]
+        self.command = [sys.executable, "-m", "tasks.runners.celery_worker", "--compute-module", compute_module]
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, store: TaskStore) -> CeleryWorker:

@@ -32,6 +32,7 @@ from tasks.service import TaskService
 from tasks.store import schema
 from tasks.store.queries import TaskStore
 from tasks.store.tables import connect
+from tests.dash_server import StoppingThreadedRunner
 from tests.held_worker import control_folder
 
 # The scaled-out mode's fixtures (cluster, cluster_on): Celery workers as real processes.
@@ -249,7 +250,7 @@ def held(make_app: Callable[..., Any], tmp_path: Path) -> Callable[..., tuple[An
     """Build an app whose workers hold their tasks until the test releases them."""
 
     def build(**overrides: Any) -> tuple[Any, HeldWorkers]:
-        app = make_app(WORKER_MODULE="tests.held_worker", **overrides)
+        app = make_app(COMPUTE_MODULE="tests.held_worker", **overrides)
         return app, HeldWorkers(tmp_path / "data")
 
     return build
@@ -261,6 +262,13 @@ def is_gone(process: psutil.Process) -> bool:
         return not process.is_running() or process.status() == psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return True
+
+
+@pytest.fixture
+def dash_thread_server() -> Iterator[StoppingThreadedRunner]:
+    """dash.testing's fixture of this name (dash_duo uses it), with a stop that always ends the server."""
+    with StoppingThreadedRunner() as starter:
+        yield starter
 
 
 @pytest.fixture

@@ -9,4 +9,4 @@ from __future__ import annotations
 from app import main
 
 if __name__ == "__main__":
-    main({"WORKER_MODULE": "tests.held_worker"})
+    main({"COMPUTE_MODULE": "tests.held_worker"})

@@ -1,6 +1,6 @@
 """A worker for tests: it holds its task running until the test says what happens next.
 
-Selected with ``create_app({"WORKER_MODULE": "tests.held_worker"})`` (a test
+Selected with ``create_app({"COMPUTE_MODULE": "tests.held_worker"})`` (a test
 setting: it is never read from the environment). The runner starts it exactly
 as it starts ``tasks.runners.compute_process``, with the same arguments; it then waits for
 commands, one per line, in ``<data folder>/held-workers/<task id>-<attempt>``

@@ -66,4 +66,4 @@ def test_booleans_read_as_people_write_them(text: str, value: bool) -> None:
 
 def test_test_only_settings_never_come_from_the_environment() -> None:
     # Production cannot be switched to the test worker by a stray variable.
-    assert config.load({"PI_WORKER_MODULE": "tests.held_worker"})["WORKER_MODULE"] == "tasks.runners.compute_process"
+    assert config.load({"PI_COMPUTE_MODULE": "tests.held_worker"})["COMPUTE_MODULE"] == "tasks.runners.compute_process"

@@ -16,7 +16,7 @@ from tests.conftest import runner_of
 from tests.conftest import service_of
 from tests.conftest import wait_for
 
-WORKER_MODULES = {"tasks.runners.compute_process", "tests.held_worker"}
+COMPUTE_MODULES = {"tasks.runners.compute_process", "tests.held_worker"}
 
 
 def live_workers() -> list[int]:
@@ -25,7 +25,7 @@ def live_workers() -> list[int]:
     for child in psutil.Process().children(recursive=True):
         try:
             command = child.cmdline()
-            if WORKER_MODULES & set(command) and child.status() != psutil.STATUS_ZOMBIE:
+            if COMPUTE_MODULES & set(command) and child.status() != psutil.STATUS_ZOMBIE:
                 found.append(int(command[-1]))
         except psutil.Error:  # exited while we looked
             continue
@@ -54,7 +54,7 @@ def test_a_second_server_runs_no_task_and_takes_over_when_the_first_stops(
     # The first server's workers wait for the test's word: were the first task to
     # finish during the burst, the rest would be answered from its digits at once,
     # and no second worker would ever be seen.
-    first = make_app(WORKER_MODULE="tests.held_worker", **settings[0])
+    first = make_app(COMPUTE_MODULE="tests.held_worker", **settings[0])
     held = HeldWorkers(Path(settings[0].get("DATA_DIR", tmp_path / "data")))
     wait_for(lambda: runner_of(first).describe()["runs_tasks"], timeout=10)  # the first server runs tasks
     second = make_app(**settings[1])
@@ -62,7 +62,7 @@ def test_a_second_server_runs_no_task_and_takes_over_when_the_first_stops(
     submitted = [services[i % 2].submit(n)["id"] for i, n in enumerate(range(200, 300))]
     assert all(services[0].get(task_id)["status"] != DONE for task_id in submitted)
     assert sorted(wait_for(lambda: len(running := live_workers()) == 2 and running)) == submitted[:2]
-    assert runner_of(second).worker_pids() == {}
+    assert runner_of(second).compute_pids() == {}
 
     for task_id in submitted:
         held.release(task_id)
@@ -73,7 +73,7 @@ def test_a_second_server_runs_no_task_and_takes_over_when_the_first_stops(
         assert len(running) <= 2, f"more workers than PI_WORKERS: {running}"
         duplicates = [task_id for task_id, count in Counter(running).items() if count > 1]
         assert duplicates == [], f"tasks running in two processes at once: {duplicates}"
-        assert runner_of(second).worker_pids() == {}
+        assert runner_of(second).compute_pids() == {}
         time.sleep(0.1)
     assert [services[1].get(task_id)["digit"] for task_id in submitted] == [
         reference_digits[n - 1] for n in range(200, 300)

@@ -43,7 +43,7 @@ def test_burst_of_twenty_tasks_runs_two_at_a_time_in_order(app: Any, reference_d
     def all_finished() -> bool:
         nonlocal most_tasks, most_processes
         most_tasks = max(most_tasks, service.store.count_running())
-        most_processes = max(most_processes, len(runner.worker_pids()))
+        most_processes = max(most_processes, len(runner.compute_pids()))
         return all(status(service, task_id) == DONE for task_id in submitted)
 
     wait_for(all_finished, timeout=120, interval=0.01)
@@ -125,7 +125,7 @@ def test_a_task_that_keeps_dying_ends_in_error(held: Any) -> None:
     task = service.get(task_id)
     assert task["status"] == ERROR
     assert task["error"] == "The worker stopped 3 times; the last time it was killed by signal 9 (SIGKILL)."
-    assert runner.worker_pids() == {}
+    assert runner.compute_pids() == {}
 
 
 def test_a_worker_that_exits_without_a_result_says_its_exit_code(held: Any) -> None:

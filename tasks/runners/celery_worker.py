@@ -77,7 +77,7 @@ class WorkerContext:
 
     settings: dict[str, Any]
     node: str
-    worker_module: str
+    compute_module: str
     store: TaskStore | None = None
     digits: DigitStore | None = None
 
@@ -135,7 +135,7 @@ def _compute(ctx: WorkerContext, celery: Celery, task_id: int, owner: str, threa
     store = ctx.task_store()
     command = compute_command(
         task_id,
-        module=ctx.worker_module,
+        module=ctx.compute_module,
         database_url=config.database_url(ctx.settings),
         digits_dir=str(Path(ctx.settings["DATA_DIR"]) / "digits"),
         max_n=ctx.settings["MAX_N"],
@@ -205,11 +205,11 @@ class Reconciler:
             send_wake_up(self.celery)
 
 
-def build(settings: dict[str, Any], worker_module: str = COMPUTE_MODULE) -> Celery:
+def build(settings: dict[str, Any], compute_module: str = COMPUTE_MODULE) -> Celery:
     """The Celery app of a worker with these settings, its task registered."""
     global _context
     node = f"pi-{os.getpid()}@{socket.gethostname()}"
-    _context = WorkerContext(settings=settings, node=node, worker_module=worker_module)
+    _context = WorkerContext(settings=settings, node=node, compute_module=compute_module)
     celery = make_celery(settings["BROKER_URL"])
 
     @celery.task(name=RUN_ONE, ignore_result=True, acks_late=True)
@@ -235,8 +235,8 @@ def build(settings: dict[str, Any], worker_module: str = COMPUTE_MODULE) -> Cele
 def main(argv: list[str] | None = None) -> int:
     """``make worker``: a Celery worker computing PI_WORKERS tasks at once."""
     parser = argparse.ArgumentParser(description="A Celery worker computing queued tasks.")
-    # For tests only (as the app's WORKER_MODULE): the process started per task.
-    parser.add_argument("--worker-module", default=COMPUTE_MODULE, help=argparse.SUPPRESS)
+    # For tests only (as the app's COMPUTE_MODULE): the process started per task.
+    parser.add_argument("--compute-module", default=COMPUTE_MODULE, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = config.load(os.environ)
@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     engine = connect(config.database_url(settings))
     schema.upgrade(engine)
     engine.dispose()
-    celery = build(settings, args.worker_module)
+    celery = build(settings, args.compute_module)
     node = context().node
     celery.worker_main(
         [

@@ -65,7 +65,7 @@ class LocalRunner:
         workers: int,
         cores: int | None = None,
         poll_seconds: float = 0.5,
-        worker_module: str = COMPUTE_MODULE,
+        compute_module: str = COMPUTE_MODULE,
         stall_seconds: float = 120.0,
         lock: RunnerLock | None = None,
     ) -> None:
@@ -73,7 +73,7 @@ class LocalRunner:
         self.workers = workers
         self.cores = cores or os.cpu_count() or 1
         self.poll_seconds = poll_seconds
-        self._worker_module = worker_module
+        self._compute_module = compute_module
         self.stall_seconds = stall_seconds
         self._lock = lock
         self._holds_lock = lock is None
@@ -130,7 +130,7 @@ class LocalRunner:
             "kind": "local",
             "workers": self.workers,
             "cores": self.cores,
-            "running": len(self.worker_pids()),
+            "running": len(self.compute_pids()),
             "runs_tasks": self._holds_lock and not self._stopping.is_set(),
         }
         if self._lock is not None and self._lock.blocked_by:
@@ -139,9 +139,9 @@ class LocalRunner:
 
     def threads_in_use(self) -> int:
         """Threads granted to this runner's live workers."""
-        return sum(self._threads.get(task_id, 1) for task_id in self.worker_pids())
+        return sum(self._threads.get(task_id, 1) for task_id in self.compute_pids())
 
-    def worker_pids(self) -> dict[int, int]:
+    def compute_pids(self) -> dict[int, int]:
         """Task id -> pid of this runner's worker processes still alive."""
         return {task_id: child.pid for task_id, child in list(self._children.items()) if child.poll() is None}
 
@@ -234,7 +234,7 @@ class LocalRunner:
             if pid is None:
                 if now - task["updated_at"] > CLAIM_GRACE_SECONDS:
                     self._recover(task, NO_WORKER, counted=False)
-            elif not _is_worker_alive(pid, self._worker_module):
+            elif not _is_compute_process_alive(pid, self._compute_module):
                 self._recover(task, SERVER_STOPPED, counted=False)
 
     def _recover(self, task: Task, why: str, *, counted: bool) -> None:
@@ -247,14 +247,14 @@ class LocalRunner:
         # live processes too, so there are never more than ``workers``; and
         # never more compute threads than cores.
         while (
-            max(self.store.count_running(), len(self.worker_pids())) < self.workers
+            max(self.store.count_running(), len(self.compute_pids())) < self.workers
             and self.threads_in_use() < self.cores
         ):
             head = self.store.peek_next()
             if head is None:
                 return
             memory = self._memory_needed(head)
-            if self.worker_pids() and memory > self._memory_to_spare():
+            if self.compute_pids() and memory > self._memory_to_spare():
                 return  # FIFO: the head of the queue waits until memory frees up
             task = self.store.claim_next()
             if task is None:
@@ -265,7 +265,7 @@ class LocalRunner:
             threads = threads_for(task, int(task["n"]), free, alone=lambda: self.store.count_with_status(QUEUED) == 0)
             command = compute_command(
                 task["id"],
-                module=self._worker_module,
+                module=self._compute_module,
                 database_url=self._database_url,
                 digits_dir=self._digits_dir,
                 max_n=self._max_n,
@@ -290,7 +290,7 @@ class LocalRunner:
     def _memory_to_spare(self) -> int:
         # What is free now, less what running workers are still expected to take.
         still_to_grow = 0
-        for task_id, pid in self.worker_pids().items():
+        for task_id, pid in self.compute_pids().items():
             try:
                 resident = psutil.Process(pid).memory_info().rss
             except psutil.Error:
@@ -307,7 +307,7 @@ class LocalRunner:
         self.wake()
 
 
-def _is_worker_alive(pid: int, module: str) -> bool:
+def _is_compute_process_alive(pid: int, module: str) -> bool:
     # Any psutil.Error (the process gone between the calls, or not ours to
     # read) means no worker of ours lives there.
     try:
