@@ -106,11 +106,14 @@ class Mirror:
             self._thread.join(10)
             self._thread = None
 
-    def catch_up(self, wait_seconds: float = 2.0) -> bool:
+    def catch_up(self, wait_seconds: float = 30.0) -> bool:
         """Mirror now (a reader needs digits just published); whether the local store grew.
 
         A request waits at most ``wait_seconds`` for a copy already under way
-        (a billion places take about 20 s); it then goes on without.
+        (a billion places take about 20 s): that copy may hold the very digits
+        it needs. Giving up after 2 s, as this once did, answered "not computed
+        yet" for a task already shown done whenever a busy machine slowed the
+        copy (tests/test_api.py's scaled /api/pi, under pytest-xdist).
         """
         if not self._lock.acquire(timeout=wait_seconds):
             return False
