@@ -21,8 +21,10 @@ log = logging.getLogger(__name__)
 DISPATCH_PATH = "_dash-update-component"
 # What a malformed payload raises inside Dash's dispatch or our callbacks
 # (LookupError covers KeyError, IndexError and an unknown task's TaskNotFound;
-# Dash raises CallbackException for outputs that do not match the callback).
+# Dash raises CallbackException for outputs that do not match the callback; ArithmeticError covers
+# a number too large for formatting, decimal.InvalidOperation in Babel and OverflowError).
 PAYLOAD_ERRORS = (
+    ArithmeticError,
     LookupError,
     TypeError,
     ValueError,

@@ -48,6 +48,9 @@ def move_window(
     """Show the previous or next WINDOW places, or the window around a place."""
     task = service().get(task_id)
     n = int(task["n"])
+    if isinstance(start, bool) or not isinstance(start, int) or not 1 <= start <= n:
+        # The page only ever sends a place of this task: anything else is crafted (the guard answers 400).
+        raise ValueError(f"window start {start!r} is not a place from 1 to {n}")
     highlight = None
     if ctx.triggered_id == ids.WINDOW_PREVIOUS:
         start = max(1, start - WINDOW)

@@ -97,6 +97,21 @@ class CeleryWorker:
         if self.process is not None and self.process.poll() is None:
             self.kill()
 
+    def reconciled_after(self, store: TaskStore, moment: float, rounds: int = 1) -> None:
+        """Wait until this worker's reconciler has run ``rounds`` whole rounds begun after ``moment`` (time.time()).
+
+        Each round starts with a heartbeat: once one begun later has been seen, the next heartbeat means
+        that round ended. In place of a fixed sleep "long enough for the reconciler to have acted".
+        """
+
+        def beat() -> float:
+            mine = [w for w in store.live_workers(60) if w["name"].startswith(self.node)]
+            return float(mine[0]["heartbeat_at"]) if mine else 0.0
+
+        for _ in range(rounds):
+            began = wait_for(lambda: (at := beat()) > moment and at, timeout=30)
+            moment = wait_for(lambda: (at := beat()) > began and at, timeout=30)
+
 
 # A Redis database of the tests' own, one per pytest-xdist worker (gw0: 11, gw1: 12, ...), emptied before and after.
 SHARED_BROKER = f"redis://127.0.0.1:6379/{11 + int(os.environ.get('PYTEST_XDIST_WORKER', 'gw0')[2:])}"

@@ -7,6 +7,8 @@ PostgreSQL test gets a schema of its own in the test database.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import time
@@ -95,6 +97,29 @@ def checkpoints() -> dict[str, Any]:
     """Digits at places 10^0..10^9 and hashes of long prefixes (see tests/reference/README.md)."""
     found: dict[str, Any] = json.loads((REFERENCE / "checkpoints.json").read_text())
     return found
+
+
+@pytest.fixture(scope="session")
+def ten_million_places(tmp_path_factory: pytest.TempPathFactory, checkpoints: dict[str, Any]) -> str:
+    """Places 1..10^7 of pi from this engine, computed once per run and checked against the reference hash.
+
+    Once per run, not per pytest-xdist process: the first to ask computes under a file lock in the folder
+    all of them share; the others wait and read its file.
+    """
+    from compute.engine import pi_digits  # FLINT and numpy load only for the tests that ask
+
+    shared = tmp_path_factory.getbasetemp().parent
+    with open(shared / "pi-1e7.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        cached = shared / "pi-1e7.txt"
+        if not cached.exists():
+            computed = pi_digits(10_000_000, threads=2)
+            cached.with_suffix(".tmp").write_text(computed)
+            cached.with_suffix(".tmp").replace(cached)
+        digits = cached.read_text()
+    expected = checkpoints["sha256_of_first"]["10000000"]
+    assert hashlib.sha256(digits.encode()).hexdigest() == expected, "the engine's 10^7 places are wrong"
+    return digits
 
 
 @pytest.fixture

@@ -121,5 +121,5 @@ def test_a_task_whose_check_helper_is_killed_still_finishes(app: Any, checkpoint
     helper = wait_for(lambda: worker.children(), timeout=30)[0]
     assert helper.status() != psutil.STATUS_ZOMBIE
     helper.kill()
-    done = wait_for(lambda: (t := service.get(task_id))["status"] in FINISHED and t, timeout=30)
+    done = wait_for(lambda: (t := service.get(task_id))["status"] in FINISHED and t, timeout=120)
     assert done["status"] == DONE and done["digit"] == checkpoints["digit_at"]["10000000"]

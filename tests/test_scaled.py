@@ -97,7 +97,8 @@ def test_cancel_stops_the_computation_on_the_machine_that_runs_it(cluster: Clust
     computing = worker.held.process(task_id)
     assert cluster.client.delete(f"/api/tasks/{task_id}").status_code == 200
     wait_for(lambda: is_gone(computing), timeout=10)
-    time.sleep(LEASE_SECONDS * 2)  # long enough for a reconciler to have wrongly revived it
+    # Its lease has run out, and the reconciler has looked since: had it wrongly revived the task, it would have.
+    worker.reconciled_after(cluster.service.store, time.time() + LEASE_SECONDS)
     task = cluster.task(task_id)
     assert task["status"] == CANCELLED and task["attempts"] == 1
 
@@ -243,7 +244,8 @@ def test_a_task_too_large_for_a_machine_s_free_memory_stays_queued_and_blocks_no
         task_id = cluster.submit(5 * 10**9)
         small = cluster.submit(12_345)  # the same worker takes what fits
         worker.held.process(small)
-        time.sleep(3)  # several wake-ups for the large task meanwhile (the reconciler sends them)
+        # Several wake-ups for the large task meanwhile (the reconciler sends them each round).
+        worker.reconciled_after(cluster.service.store, time.time(), rounds=3)
         task = cluster.task(task_id)
         assert task["status"] == "queued" and task["attempts"] == 0
         assert not (worker.held.folder / f"{task_id}-1.pid").exists()
