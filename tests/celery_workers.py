@@ -104,13 +104,16 @@ class CeleryWorker:
         that round ended. In place of a fixed sleep "long enough for the reconciler to have acted".
         """
 
-        def beat() -> float:
-            mine = [w for w in store.live_workers(60) if w["name"].startswith(self.node)]
-            return float(mine[0]["heartbeat_at"]) if mine else 0.0
+        def beat_after(earlier: float) -> float:
+            def later() -> float | None:
+                mine = [w for w in store.live_workers(60) if w["name"].startswith(self.node)]
+                return at if mine and (at := float(mine[0]["heartbeat_at"])) > earlier else None
+
+            found: float = wait_for(later, timeout=30)
+            return found
 
         for _ in range(rounds):
-            began = wait_for(lambda: (at := beat()) > moment and at, timeout=30)
-            moment = wait_for(lambda: (at := beat()) > began and at, timeout=30)
+            moment = beat_after(beat_after(moment))
 
 
 # A Redis database of the tests' own, one per pytest-xdist worker (gw0: 11, gw1: 12, ...), emptied before and after.
