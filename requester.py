@@ -55,8 +55,9 @@ def client_address() -> str:
 
 def _is_admin() -> bool:
     token: str = flask.current_app.config["ADMIN_TOKEN"]
-    given = flask.request.headers.get("Authorization", "")
-    return bool(token) and hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+    scheme, _, given = flask.request.headers.get("Authorization", "").strip().partition(" ")
+    # The scheme is case-insensitive (RFC 9110, 11.1); the token is compared in constant time.
+    return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
 
 
 def _hash(key: str) -> str:

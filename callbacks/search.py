@@ -34,7 +34,7 @@ def as_you_type(query: str | None) -> Any:
     if not query or not query.strip():
         return ""
     try:
-        result = service().search_indexed(query, FIRST_PLACES)
+        result = service().search_indexed(query.strip(), FIRST_PLACES)
     except BadQuery as error:
         return html.Div(explain(error), className="text-danger")
     return results_view(result, complete=False)
@@ -61,7 +61,7 @@ def count_everywhere(
                 return True
 
             try:
-                result = found.search_everywhere(query, FIRST_PLACES, on_progress)
+                result = found.search_everywhere(query and query.strip(), FIRST_PLACES, on_progress)
             except BadQuery as error:
                 return html.Div(explain(error), className="text-danger")
             if result is None:

@@ -68,13 +68,13 @@ def chance(length: int, places: int) -> Chance:
 
 
 def check_query(query: object) -> str:
-    """The query, if it is 1 to 120 ASCII digits.
+    """The query, if it is 1 to 120 ASCII digits and nothing else (the page strips what a person typed around them).
 
     :raises BadQuery: with a message for people.
     """
     if not isinstance(query, str) or not query.strip():
         raise BadQuery(N_("Type the digits to look for, such as 14159."))
-    text = query.strip()
+    text = query
     if not (text.isascii() and text.isdigit()):
         raise BadQuery(N_("Search for digits 0-9 only, such as 14159."))
     if len(text) > LONGEST_QUERY:

@@ -29,6 +29,8 @@ def layout(place: str | None = None, length: str | None = None, **_query: str) -
     where = _whole(place, stored)
     if where is None:
         return not_found(translate(N_("Give a place from 1 to {stored}."), stored=stored))
+    if length is not None and _whole(length, _LONGEST_MATCH) is None:
+        return not_found(translate(N_("Give a length from 1 to {most} places."), most=_LONGEST_MATCH))
     size = min(_whole(length, _LONGEST_MATCH) or 1, stored - where + 1)
     start = window_around(where, stored)
     try:

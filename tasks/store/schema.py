@@ -8,8 +8,11 @@ database made by an older version of the app keeps every task. From the shell:
 from __future__ import annotations
 
 import argparse
+import fcntl
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -22,16 +25,36 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The revision that describes the schema the app made with create_all before
 # it had migrations; such a database is adopted at this revision.
 FIRST_REVISION = "0001"
+# Any fixed number: PostgreSQL's advisory lock that lets one process at a time migrate.
+_MIGRATION_LOCK = 314_159_265
 
 log = logging.getLogger(__name__)
 
 
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:
-    """Bring the database to ``revision`` (the newest by default)."""
-    with engine.begin() as connection:
+    """Bring the database to ``revision`` (the newest by default), one process at a time.
+
+    ``make web`` starts several processes at once on one database: without the
+    lock each would find no tables and create them, and all but one would fail.
+    """
+    with _one_at_a_time(engine), engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         _adopt_unversioned(connection)
         config = _config(connection)
         command.upgrade(config, revision)
+
+
+@contextmanager
+def _one_at_a_time(engine: sa.Engine) -> Iterator[None]:
+    # SQLite has no advisory locks: a lock file beside the database (one machine, as SQLite needs anyway).
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrating", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def current_revision(engine: sa.Engine) -> str | None:
