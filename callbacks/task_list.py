@@ -25,6 +25,7 @@ from requester import current_requester
 from tasks.errors import NotYourTask
 from tasks.errors import TaskFinished
 from tasks.errors import TaskNotFound
+from tasks.limits import NeverFits
 from tasks.limits import OverLimit
 from tasks.records import DECIMAL
 from tasks.records import HEXADECIMAL
@@ -44,7 +45,7 @@ def submit(_clicks: int | None, _enter: int | None, raw_n: str | None, radix: ob
     """Add a task for what was typed, or say why not; nothing is stored on bad input."""
     try:
         task = service().submit(raw_n, current_requester(create_owner=True), DECIMAL if radix is None else radix)
-    except InvalidN as error:
+    except (InvalidN, NeverFits) as error:
         return explain(error), "form-text text-danger", True, dash.no_update
     except OverLimit as error:
         return explain(error), "form-text text-warning", False, dash.no_update

@@ -10,9 +10,12 @@ SMALLEST_COMPUTATION = 10_000
 # Seconds = C * n * log2(n)**2, fitted per engine build and thread count on this
 # project's 2-core machine with bench/engine.py (see docs/performance.md). It
 # includes the spot check, which runs beside the computation.
-# 10^7 and 10^8 gave constants within 5% of each other for native (C path);
-# 25% apart for the wheel, whose constant here is between the two.
-_SECONDS_PER_UNIT = {("portable", 1): 1.1e-9, ("native", 1): 4.6e-10, ("native", 2): 2.6e-10}
+# 10^7 and 10^8 gave constants within 5% of each other for native (C path).
+# The wheel's is fitted to whole tasks on an idle machine (docs/performance.md,
+# "Estimates against measured times"): within 10% of 10^6 and 10^7.
+# A task's process starts and loads FLINT and numpy before computing: 0.35 s.
+_TASK_START_SECONDS = 0.35
+_SECONDS_PER_UNIT = {("portable", 1): 1.25e-9, ("native", 1): 4.6e-10, ("native", 2): 2.6e-10}
 
 
 def places_to_compute(n: int, max_n: int) -> int:
@@ -36,13 +39,15 @@ def estimated_seconds(places: int, threads: int = 1, build: str = "portable") ->
     if places < 2:
         return 0.0
     key = (build, min(threads, 2)) if (build, min(threads, 2)) in _SECONDS_PER_UNIT else (build, 1)
-    return _SECONDS_PER_UNIT.get(key, _SECONDS_PER_UNIT[("portable", 1)]) * places * math.log2(places) ** 2
+    per_unit = _SECONDS_PER_UNIT.get(key, _SECONDS_PER_UNIT[("portable", 1)])
+    return _TASK_START_SECONDS + per_unit * places * math.log2(places) ** 2
 
 
 # One evaluation of Bellard's formula at hex place p takes about C * p seconds
 # (bench/hex.py): numpy here, the C kernel with `make native`. A hex task makes
-# three or four of them (compute/hex_digits.py).
-_HEX_SECONDS_PER_PLACE = {"portable": 1.4e-6, "native": 1.0e-7}
+# three or four of them (compute/hex_digits.py). numpy's is fitted to whole hex
+# tasks (docs/performance.md, "Estimates against measured times").
+_HEX_SECONDS_PER_PLACE = {"portable": 5.3e-7, "native": 1.0e-7}
 HEX_EVALUATIONS = 4
 
 

@@ -57,6 +57,12 @@ class OverLimit(Explained):
         return {"Retry-After": str(self.retry_after)}
 
 
+class NeverFits(Explained):
+    """One task alone is more work than a client may queue: waiting cannot help, so not a 429."""
+
+    status = 422
+
+
 class Fairness:
     """Admits a client's submission, or says which limit it would break."""
 
@@ -106,8 +112,17 @@ class Fairness:
                 count=len(active),
             )
         build = expected_engine().build  # once: it looks at files
-        work = sum(self.estimate(int(task["n"]), build, task["radix"]) for task in active)
-        work += self.estimate(n, build, radix)
+        alone = self.estimate(n, build, radix)
+        if alone > self.limits.queued_seconds:
+            raise NeverFits(
+                N_(
+                    "That task alone is about {work} s of computing; this server queues at most {most} s per "
+                    "client, so it can never be admitted here. Ask for a smaller n."
+                ),
+                work=round(alone),
+                most=self.limits.queued_seconds,
+            )
+        work = alone + sum(self.estimate(int(task["n"]), build, task["radix"]) for task in active)
         if work > self.limits.queued_seconds:
             raise OverLimit(
                 N_(

@@ -45,9 +45,27 @@ def test_queued_work_is_limited_in_estimated_seconds(make_app: Any) -> None:
     app = make_app(START_RUNNER=False, QUEUED_SECONDS_PER_CLIENT=60)
     alice = client_at(app, "10.0.0.1")
     assert [alice.post("/api/tasks", json={"n": n}).status_code for n in range(1000, 1010)] == [201] * 10
-    huge = alice.post("/api/tasks", json={"n": 1_000_000_000})
-    assert huge.status_code == 429 and "at most 60 s per client" in huge.get_json()["error"]
+    # As many tasks of 2 x 10^7 places as fit in what is left of the 60 s (each 6 to 16 s, by the build).
+    fairness = service_of(app).fairness
+    assert fairness is not None
+    left = 60 - sum(fairness.estimate(n) for n in range(1000, 1010))
+    fit = int(left // fairness.estimate(20_000_000))
+    assert fit >= 2
+    assert [alice.post("/api/tasks", json={"n": 20_000_000}).status_code for _ in range(fit)] == [201] * fit
+    more = alice.post("/api/tasks", json={"n": 20_000_000})
+    assert more.status_code == 429 and "at most 60 s per client" in more.get_json()["error"]
+    assert "Retry-After" in more.headers  # waiting for those to finish will make room
     assert client_at(app, "10.0.0.2").post("/api/tasks", json={"n": 5000}).status_code == 201
+
+
+def test_a_task_more_than_a_client_may_ever_queue_is_422_not_429(make_app: Any) -> None:
+    app = make_app(START_RUNNER=False, QUEUED_SECONDS_PER_CLIENT=60)
+    alice = client_at(app, "10.0.0.1")
+    for body in ({"n": 1_000_000_000}, {"n": 500_000_000, "radix": 16}):
+        huge = alice.post("/api/tasks", json=body)
+        assert huge.status_code == 422 and "Retry-After" not in huge.headers  # waiting can never admit it
+        assert "can never be admitted" in huge.get_json()["error"] and "at most 60 s" in huge.get_json()["error"]
+    assert alice.get("/api/tasks").get_json()["total"] == 0
 
 
 def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(make_app: Any) -> None:

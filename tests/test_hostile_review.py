@@ -47,7 +47,7 @@ def call(server: Server, path: str, body: object = None, headers: dict[str, str]
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("hostile")
     running = Server(folder / "data", workers=1, command=("-m", "tests.held_server"))
-    running.env["PI_ADMIN_TOKEN"] = "s3cret-token-for-tests"
+    running.env.update(PI_ADMIN_TOKEN="s3cret-token-for-tests", PI_QUEUED_SECONDS_PER_CLIENT="60")
     running.start()
     yield running
     running.stop()
@@ -93,6 +93,13 @@ def test_row_8_a_crafted_window_start_is_400_not_a_traceback(server: Server, don
         status, answer = call(server, "/_dash-update-component", move_window(done_task["id"], start))
         assert status == 400, (start, answer)
         assert "callback" in answer["error"]
+
+
+@pytest.mark.parametrize("body", [{"n": 10**9}, {"n": 10**9, "radix": 16}])
+def test_rows_6_and_7_a_task_no_wait_can_admit_is_422_and_says_so(server: Server, body: dict[str, int]) -> None:
+    # 60 s of queued computing per client here: either task alone is far more, on any build.
+    status, answer = call(server, "/api/tasks", body)
+    assert status == 422 and "can never be admitted" in answer["error"] and "at most 60 s" in answer["error"]
 
 
 def page(server: Server, path: str, search: str) -> str:
