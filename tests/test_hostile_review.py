@@ -46,7 +46,7 @@ def call(server: Server, path: str, body: object = None, headers: dict[str, str]
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("hostile")
-    running = Server(folder / "data", workers=1, command=("-m", "tests.held_server"))
+    running = Server(folder / "data", workers=2, command=("-m", "tests.held_server"))
     running.env.update(PI_ADMIN_TOKEN="s3cret-token-for-tests", PI_QUEUED_SECONDS_PER_CLIENT="60")
     running.start()
     yield running
@@ -54,15 +54,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     assert "Traceback" not in running.log.read_text()
 
 
+def finished(server: Server, task_id: int) -> dict[str, Any]:
+    """The task once it is done."""
+    found: dict[str, Any] = wait_for(
+        lambda: (task := call(server, f"/api/tasks/{task_id}")[1])["status"] == "done" and task, timeout=60
+    )
+    return found
+
+
 @pytest.fixture(scope="module")
 def done_task(server: Server) -> dict[str, Any]:
     status, task = call(server, "/api/tasks", {"n": N})
     assert status == 201
     HeldWorkers(server.data_dir).release(task["id"])
-    found: dict[str, Any] = wait_for(
-        lambda: (t := call(server, f"/api/tasks/{task['id']}")[1])["status"] == "done" and t, timeout=60
-    )
-    return found
+    return finished(server, task["id"])
 
 
 def move_window(task_id: object, start: object, pressed: str = "window-next") -> dict[str, Any]:
@@ -100,6 +105,27 @@ def test_rows_6_and_7_a_task_no_wait_can_admit_is_422_and_says_so(server: Server
     # 60 s of queued computing per client here: either task alone is far more, on any build.
     status, answer = call(server, "/api/tasks", body)
     assert status == 422 and "can never be admitted" in answer["error"] and "at most 60 s" in answer["error"]
+
+
+def test_row_3_a_task_whose_places_another_is_computing_waits_for_it(
+    server: Server, reference_digits: str, done_task: dict[str, Any]
+) -> None:
+    # Both plan 110,000 places (two significant digits); the older one is claimed first and held.
+    workers = HeldWorkers(server.data_dir)
+    first = call(server, "/api/tasks", {"n": 110_000})[1]
+    second = call(server, "/api/tasks", {"n": 109_500})[1]
+    workers.process(first["id"])
+    workers.release(second["id"])  # its own computation starts at once ...
+
+    def waiting() -> bool:
+        task = call(server, f"/api/tasks/{second['id']}")[1]
+        assert task["status"] == "running", f"it did not wait: {task}"
+        return bool(task["phase"] == f"waiting for task {first['id']}")
+
+    wait_for(waiting, timeout=30)  # ... and waits for the places the first is making
+    workers.release(first["id"])
+    for task, n in ((first, 110_000), (second, 109_500)):
+        assert finished(server, task["id"])["digit"] == reference_digits[n - 1]
 
 
 def page(server: Server, path: str, search: str) -> str:

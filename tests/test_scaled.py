@@ -77,6 +77,30 @@ def test_a_lost_worker_machine_s_task_finishes_on_the_other(cluster: Cluster, re
     assert done["digit"] == reference_digits[54_320] and done["attempts"] == 2
 
 
+def test_a_task_whose_places_another_machine_is_computing_waits_for_them(
+    cluster: Cluster, reference_digits: str
+) -> None:
+    # Both plan 110,000 places; the first is claimed (with them) on one machine, the second on the other.
+    machines = [cluster.start_worker("machine-1"), cluster.start_worker("machine-2")]
+    first = cluster.submit(110_000)
+    cluster.holder(first).held.process(first)
+    second = cluster.submit(109_500)
+    waiter = cluster.holder(second)
+    assert {cluster.holder(first), waiter} == set(machines)
+    waiter.held.process(second)
+    waiter.held.release(second)  # its computation starts ...
+
+    def waiting() -> bool:
+        task = cluster.task(second)
+        assert task["status"] == RUNNING, f"it did not wait: {task}"
+        return task["phase"] == f"waiting for task {first}"
+
+    wait_for(waiting, timeout=30)  # ... and waits for the other machine's
+    cluster.holder(first).held.release(first)
+    for task_id, n in ((first, 110_000), (second, 109_500)):
+        assert cluster.wait_status(task_id, DONE)["digit"] == reference_digits[n - 1]
+
+
 def test_a_pool_process_killed_mid_task_loses_nothing(cluster: Cluster, reference_digits: str) -> None:
     worker = cluster.start_worker("machine-1")
     task_id = cluster.submit(4_321)

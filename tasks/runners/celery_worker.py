@@ -113,7 +113,7 @@ def run_one(celery: Celery) -> None:
     # Only what fits in the memory free on this machine now; a larger task
     # stays queued for a machine that has it (or for later).
     fits = largest_n_fitting(psutil.virtual_memory().available, expected_engine().c_path)
-    task = store.claim_next(lease=(owner, ctx.lease_seconds), largest_n=fits)
+    task = store.claim_next(lease=(owner, ctx.lease_seconds), largest_n=fits, max_n=ctx.settings["MAX_N"])
     if task is None:
         return  # nothing that fits here, a duplicate wake-up, or another worker was quicker
     if task["radix"] == DECIMAL:

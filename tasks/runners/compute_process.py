@@ -58,7 +58,8 @@ def run_task(
         return
     if shared is not None:
         _mirror(shared, digits)
-    _wait_for_a_covering_computation(tasks, digits, task_id, n)
+    if _wait_for_a_covering_computation(tasks, digits, task_id, n, places_to_compute(n, max_n)) and shared:
+        _mirror(shared, digits)  # what it waited for was computed on another machine
     if finish_if_known(tasks, digits, task):
         return
     # Imported only here: loading FLINT and numpy takes a good part of a
@@ -117,16 +118,21 @@ def _mirror(shared: SharedDigits, digits: DigitStore) -> None:
         traceback.print_exc()  # computed here instead; publishing then replaces the bad chunk
 
 
-def _wait_for_a_covering_computation(tasks: TaskStore, digits: DigitStore, task_id: int, n: int) -> None:
-    # Another worker is already computing at least n places: wait for its
-    # digits rather than compute the same thing again.
+def _wait_for_a_covering_computation(
+    tasks: TaskStore, digits: DigitStore, task_id: int, n: int, own_places: int
+) -> bool:
+    """Whether it waited: another task was already computing at least n places (claimed with them, so
+    from its first moment), and this one waited for it rather than compute them again."""
+    waited = False
     while not digits.covers(n):
-        other = tasks.computing_at_least(n, other_than=task_id)
+        other = tasks.computing_at_least(n, other_than=task_id, own_places=own_places)
         if other is None:
-            return
+            return waited
         if not tasks.report(task_id, reason(WAITING_FOR, task_id=other["id"]), 0.0):
-            return  # cancelled meanwhile
+            return waited  # cancelled meanwhile
+        waited = True
         time.sleep(WAIT_POLL_SECONDS)
+    return waited
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -256,7 +256,7 @@ class LocalRunner:
             memory = self._memory_needed(head)
             if self.compute_pids() and memory > self._memory_to_spare():
                 return  # FIFO: the head of the queue waits until memory frees up
-            task = self.store.claim_next()
+            task = self.store.claim_next(max_n=self._max_n)
             if task is None:
                 return
             if finish_if_known(self.store, self._digits, task):

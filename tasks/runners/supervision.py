@@ -47,7 +47,7 @@ def finish_if_known(store: TaskStore, digits: DigitStore, task: Task) -> bool:
         known = digits.digit(int(task["n"]))
     except DigitsDamaged:
         return False
-    return known is not None and store.finish(task["id"], known)
+    return known is not None and store.finish(task["id"], known, computed=False)
 
 
 def threads_for(task: Task, places: int, free_cores: int, *, alone: Callable[[], bool]) -> int:

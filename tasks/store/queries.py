@@ -17,6 +17,7 @@ from typing import cast
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from compute.planning import places_to_compute
 from tasks.records import CANCELLED
 from tasks.records import DECIMAL
 from tasks.records import DONE
@@ -123,13 +124,18 @@ class TaskStore:
         """How many tasks are marked running."""
         return self.count_with_status(RUNNING)
 
-    def computing_at_least(self, places: int, other_than: int) -> Task | None:
-        """A running task (not ``other_than``) whose computation covers ``places``."""
+    def computing_at_least(self, places: int, other_than: int, own_places: int | None = None) -> Task | None:
+        """A running task (not ``other_than``) whose computation covers ``places``, for ``other_than`` to wait for.
+
+        :param own_places: the places ``other_than`` itself would compute. A task that would compute as
+            many waits only for an older one, so two such tasks never wait for each other.
+        """
+        covers = tasks.c.places >= places
+        if own_places is not None:
+            covers &= (tasks.c.places > own_places) | ((tasks.c.places == own_places) & (tasks.c.id < other_than))
         query = (
             sa.select(tasks)
-            .where(
-                tasks.c.status == RUNNING, tasks.c.radix == DECIMAL, tasks.c.places >= places, tasks.c.id != other_than
-            )
+            .where(tasks.c.status == RUNNING, tasks.c.radix == DECIMAL, covers, tasks.c.id != other_than)
             .order_by(tasks.c.id)
         )
         return self._first(query)
@@ -155,7 +161,9 @@ class TaskStore:
             next_id = db.execute(next_queued(None)).scalar()
         return None if next_id is None else self.get(next_id)
 
-    def claim_next(self, lease: tuple[str, float] | None = None, largest_n: int | None = None) -> Task | None:
+    def claim_next(
+        self, lease: tuple[str, float] | None = None, largest_n: int | None = None, max_n: int | None = None
+    ) -> Task | None:
         """Mark the next queued task running and return it, or None.
 
         The queue is fair: the next task is the oldest queued task of the
@@ -164,6 +172,9 @@ class TaskStore:
 
         :param lease: (owner, seconds) for a worker that holds the task by a lease.
         :param largest_n: take no task for a larger n (it would not fit in this machine's memory).
+        :param max_n: the server's PI_MAX_N: a decimal task's ``places`` are then claimed with it (the places
+            its computation will make), so a smaller task claimed a moment later waits for them
+            (``computing_at_least``) instead of computing them too.
         """
         owner, seconds = lease if lease else (None, 0.0)
         while True:
@@ -171,6 +182,8 @@ class TaskStore:
                 oldest = db.execute(next_queued(largest_n)).scalar()
                 if oldest is None:
                     return None
+                n, radix = db.execute(sa.select(tasks.c.n, tasks.c.radix).where(tasks.c.id == oldest)).one()
+                planned = places_to_compute(int(n), max_n) if max_n is not None and radix == DECIMAL else None
                 now = time.time()
                 claimed = db.execute(
                     sa.update(tasks)
@@ -180,7 +193,7 @@ class TaskStore:
                         status=RUNNING,
                         phase="starting",
                         progress=0.0,
-                        places=None,
+                        places=planned,
                         worker_pid=None,
                         lease_owner=owner,
                         lease_expires=now + seconds if owner else None,
@@ -312,11 +325,16 @@ class TaskStore:
             values["places"] = places
         return self._update(task_id, (RUNNING,), **values)
 
-    def finish(self, task_id: int, digit: str, hex_digits: str | None = None) -> bool:
-        """Mark a running task done with its digit (and a hex task's digits from its place)."""
+    def finish(self, task_id: int, digit: str, hex_digits: str | None = None, *, computed: bool = True) -> bool:
+        """Mark a running task done with its digit (and a hex task's digits from its place).
+
+        :param computed: False for a task answered from stored digits: it made no places (``places`` None).
+        """
+        planned = {} if computed else {"places": None}
         return self._update(
             task_id,
             (RUNNING,),
+            **planned,
             status=DONE,
             digit=digit,
             hex_digits=hex_digits,

@@ -24,8 +24,9 @@ tasks = sa.Table(
     sa.Column("phase", sa.String(32)),
     sa.Column("progress", sa.Double, nullable=False, default=0.0),
     sa.Column("estimate_seconds", sa.Double),
-    # How many places this task's worker is computing (n rounded up), so that
-    # a task for a smaller n can wait for that result instead of computing too.
+    # How many places this task's computation makes (n rounded up), set when it is
+    # claimed, so that a task for a smaller n claimed a moment later waits for that
+    # result instead of computing it too; None for a task answered from stored digits.
     sa.Column("places", sa.BigInteger),
     sa.Column("digit", sa.String(1)),
     sa.Column("error", sa.Text),
