@@ -57,6 +57,7 @@ from tasks.runners.supervision import MAX_ATTEMPTS
 from tasks.runners.supervision import compute_command
 from tasks.runners.supervision import exit_reason
 from tasks.runners.supervision import finish_if_known
+from tasks.runners.supervision import largest_n_with_room
 from tasks.runners.supervision import oom_killed_since
 from tasks.runners.supervision import oom_kills
 from tasks.runners.supervision import retry_or_fail
@@ -113,6 +114,7 @@ def run_one(celery: Celery) -> None:
     # Only what fits in the memory free on this machine now; a larger task
     # stays queued for a machine that has it (or for later).
     fits = largest_n_fitting(psutil.virtual_memory().available, expected_engine().c_path)
+    fits = min(fits, largest_n_with_room(Path(ctx.settings["DATA_DIR"]) / "digits"))
     task = store.claim_next(lease=(owner, ctx.lease_seconds), largest_n=fits, max_n=ctx.settings["MAX_N"])
     if task is None:
         return  # nothing that fits here, a duplicate wake-up, or another worker was quicker

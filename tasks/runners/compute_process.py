@@ -29,6 +29,7 @@ from tasks.reasons import WAITING_FOR
 from tasks.reasons import reason
 from tasks.records import HEXADECIMAL
 from tasks.records import RUNNING
+from tasks.runners.supervision import DISK_FULL
 from tasks.runners.supervision import finish_if_known
 from tasks.store.queries import TaskStore
 from tasks.store.tables import connect
@@ -158,6 +159,15 @@ def run(args: argparse.Namespace, tasks: TaskStore) -> int:
     try:
         shared = SharedDigits(tasks.engine) if args.shared_digits else None
         run_task(tasks, DigitStore(args.digits_dir), args.task_id, args.max_n, args.threads, shared)
+    except OSError as error:
+        if error.errno in DISK_FULL:
+            # This machine's fault, not the task's: back to the queue, the attempt given back, for a
+            # machine with room (this one claims none it has no room for: largest_n_with_room).
+            print(f"task {args.task_id}: the disk is full ({error}); giving the task back", file=sys.stderr)
+            tasks.requeue(args.task_id, counted=False)
+        else:
+            traceback.print_exc()
+            tasks.fail(args.task_id, reason(COMPUTATION_FAILED, detail=error.strerror or type(error).__name__))
     except Exception as error:  # noqa: BLE001 - any failure becomes the task's reason
         traceback.print_exc()
         tasks.fail(args.task_id, reason(COMPUTATION_FAILED, detail=f"{type(error).__name__}: {error}"))

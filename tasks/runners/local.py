@@ -37,6 +37,7 @@ from tasks.runners.supervision import COMPUTE_MODULE
 from tasks.runners.supervision import compute_command
 from tasks.runners.supervision import exit_reason
 from tasks.runners.supervision import finish_if_known
+from tasks.runners.supervision import largest_n_with_room
 from tasks.runners.supervision import oom_killed_since
 from tasks.runners.supervision import oom_kills
 from tasks.runners.supervision import retry_or_fail
@@ -256,6 +257,8 @@ class LocalRunner:
             memory = self._memory_needed(head)
             if self.compute_pids() and memory > self._memory_to_spare():
                 return  # FIFO: the head of the queue waits until memory frees up
+            if memory and int(head["n"]) > largest_n_with_room(self._digits_dir):
+                return  # and until the disk has room for its digits
             task = self.store.claim_next(max_n=self._max_n)
             if task is None:
                 return

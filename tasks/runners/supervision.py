@@ -10,10 +10,13 @@ outcome is retried or its task failed.
 
 from __future__ import annotations
 
+import errno
+import shutil
 import signal
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Literal
 
 from compute.digit_store import DigitsDamaged
@@ -48,6 +51,19 @@ def finish_if_known(store: TaskStore, digits: DigitStore, task: Task) -> bool:
     except DigitsDamaged:
         return False
     return known is not None and store.finish(task["id"], known, computed=False)
+
+
+# A full disk is the machine's fault, not the task's: its task goes back to the queue, uncounted.
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+# Room kept free beside a new digit file (its checksums, the task database's journal).
+_DISK_MARGIN_BYTES = 1 << 20
+
+
+def largest_n_with_room(digits_dir: str | Path) -> int:
+    """The largest n whose digits (rounded up by at most 10%, then written whole beside the old file) fit on
+    the disk of ``digits_dir`` now: a machine whose disk is full claims no such task until it has room."""
+    free = shutil.disk_usage(digits_dir).free
+    return max(0, int((free - _DISK_MARGIN_BYTES) / 1.1))
 
 
 def threads_for(task: Task, places: int, free_cores: int, *, alone: Callable[[], bool]) -> int:
