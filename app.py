@@ -90,6 +90,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
         active_tasks=server.config["ACTIVE_TASKS_PER_CLIENT"],
         queued_seconds=server.config["QUEUED_SECONDS_PER_CLIENT"],
         storage_uri=_limits_storage(server.config),
+        people_per_address=server.config["PEOPLE_PER_ADDRESS"],
     )
     fairness = Fairness(limits, store, server.config["MAX_N"])
     search = DigitSearch(

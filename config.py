@@ -174,6 +174,15 @@ SETTINGS = (
         _whole_number(1),
     ),
     Setting(
+        "PEOPLE_PER_ADDRESS",
+        30,
+        (
+            "the limits above are per person (their owner cookie); everyone behind one address (a classroom "
+            "behind one NAT, or a script without cookies) shares this many times them"
+        ),
+        _whole_number(1),
+    ),
+    Setting(
         "LIMITS_STORAGE",
         "memory://",
         (

@@ -42,6 +42,7 @@ class ClientLimits:
     active_tasks: int
     queued_seconds: int
     storage_uri: str = "memory://"
+    people_per_address: int = 1
 
 
 class OverLimit(Explained):
@@ -63,54 +64,47 @@ class NeverFits(Explained):
     status = 422
 
 
+@dataclass(frozen=True)
+class _Scope:
+    """Whose submissions a limit counts: one person (owner cookie), or everyone behind one address."""
+
+    key: str
+    times: int  # the limits, times this many people
+    person: bool
+
+
 class Fairness:
-    """Admits a client's submission, or says which limit it would break."""
+    """Admits a client's submission, or says which limit it would break.
+
+    Each person (their owner cookie) has the limits; everyone behind one address (a classroom behind one
+    NAT, or a script that drops its cookies) has them times ``people_per_address`` together.
+    """
 
     def __init__(self, limits: ClientLimits, store: TaskStore, max_n: int) -> None:
         self.limits = limits
         self._store = store
         self._max_n = max_n
-        self._rate = RateLimitItemPerMinute(limits.submissions_per_minute)
         self._window = MovingWindowRateLimiter(storage_from_string(limits.storage_uri))
         # While a shared storage (Redis) is down, each process counts on its own,
         # as Flask-Limiter's in-memory fallback does: the limit holds per process.
         self._fallback = MovingWindowRateLimiter(storage_from_string("memory://"))
 
-    def admit(self, client: str, n: int, answered_at_once: bool, radix: int = DECIMAL) -> None:
-        """Count a submission of ``n`` by ``client``.
+    def admit(
+        self, client: str, n: int, answered_at_once: bool, radix: int = DECIMAL, owner: str | None = None
+    ) -> None:
+        """Count a submission of ``n`` by ``owner`` (a person; None: known by address alone) from address ``client``.
 
         :param answered_at_once: its digit is stored, so it queues no work.
         :raises OverLimit: naming the limit, if the submission would break one.
+        :raises NeverFits: if the task alone is more work than one person may ever queue.
         """
-        window = self._window
-        try:
-            admitted = window.hit(self._rate, client)
-        except (ConnectionError, OSError, RedisError) as error:
-            log.warning("the limits' storage is down (%s): counting in this process meanwhile", error)
-            window = self._fallback
-            admitted = window.hit(self._rate, client)
-        if not admitted:
-            reset = window.get_window_stats(self._rate, client).reset_time
-            raise OverLimit(
-                N_(
-                    "You have sent {count} submissions in the last minute, the most this server takes from one "
-                    "client; try again in a moment."
-                ),
-                math.ceil(reset - time.time()),
-                count=self.limits.submissions_per_minute,
-            )
+        scopes = [_Scope(f"address:{client}", self.limits.people_per_address if owner else 1, owner is None)]
+        if owner is not None:
+            scopes.insert(0, _Scope(f"owner:{owner}", 1, True))
+        for scope in scopes:
+            self._count_submission(scope)
         if answered_at_once:
             return
-        active = self._store.active_for_client(client)
-        if len(active) >= self.limits.active_tasks:
-            raise OverLimit(
-                N_(
-                    "You have {count} tasks queued or running, the most this server keeps for one client; "
-                    "wait for one to finish, or cancel one."
-                ),
-                30,
-                count=len(active),
-            )
         build = expected_engine().build  # once: it looks at files
         alone = self.estimate(n, build, radix)
         if alone > self.limits.queued_seconds:
@@ -122,17 +116,55 @@ class Fairness:
                 work=round(alone),
                 most=self.limits.queued_seconds,
             )
-        work = alone + sum(self.estimate(int(task["n"]), build, task["radix"]) for task in active)
-        if work > self.limits.queued_seconds:
-            raise OverLimit(
-                N_(
-                    "That would give you about {work} s of computing in the queue; this server keeps at most "
-                    "{most} s per client. Ask for a smaller n, or wait for your tasks to finish."
-                ),
-                60,
-                work=round(work),
-                most=self.limits.queued_seconds,
-            )
+        for scope in scopes:
+            active = self._store.active_for(owner=owner if scope.person else None, client=client)
+            if len(active) >= self.limits.active_tasks * scope.times:
+                if not scope.person:
+                    raise _address_over_limit(30)
+                raise OverLimit(
+                    N_(
+                        "You have {count} tasks queued or running, the most this server keeps for one client; "
+                        "wait for one to finish, or cancel one."
+                    ),
+                    30,
+                    count=len(active),
+                )
+            work = alone + sum(self.estimate(int(task["n"]), build, task["radix"]) for task in active)
+            if work > self.limits.queued_seconds * scope.times:
+                if not scope.person:
+                    raise _address_over_limit(60)
+                raise OverLimit(
+                    N_(
+                        "That would give you about {work} s of computing in the queue; this server keeps at most "
+                        "{most} s per client. Ask for a smaller n, or wait for your tasks to finish."
+                    ),
+                    60,
+                    work=round(work),
+                    most=self.limits.queued_seconds,
+                )
+
+    def _count_submission(self, scope: _Scope) -> None:
+        rate = RateLimitItemPerMinute(self.limits.submissions_per_minute * scope.times)
+        window = self._window
+        try:
+            admitted = window.hit(rate, scope.key)
+        except (ConnectionError, OSError, RedisError) as error:
+            log.warning("the limits' storage is down (%s): counting in this process meanwhile", error)
+            window = self._fallback
+            admitted = window.hit(rate, scope.key)
+        if admitted:
+            return
+        retry_after = math.ceil(window.get_window_stats(rate, scope.key).reset_time - time.time())
+        if not scope.person:
+            raise _address_over_limit(retry_after)
+        raise OverLimit(
+            N_(
+                "You have sent {count} submissions in the last minute, the most this server takes from one "
+                "client; try again in a moment."
+            ),
+            retry_after,
+            count=self.limits.submissions_per_minute,
+        )
 
     def estimate(self, n: int, build: str | None = None, radix: int = DECIMAL) -> float:
         """Seconds a fresh task for place n is expected to take, on one core (with ``build``, or the expected one)."""
@@ -140,3 +172,13 @@ class Fairness:
         if radix != DECIMAL:
             return estimated_hex_seconds(n, build)
         return estimated_seconds(places_to_compute(n, self._max_n), 1, build)
+
+
+def _address_over_limit(retry_after: int) -> OverLimit:
+    return OverLimit(
+        N_(
+            "The people behind your network address have together reached what this server takes from one "
+            "address; try again in a moment."
+        ),
+        retry_after,
+    )

@@ -115,7 +115,9 @@ class TaskService:
             hex_digits = self._known_hex(n)
             digit = hex_digits[0] if hex_digits else None
         if requester is not None and self.fairness is not None:
-            self.fairness.admit(requester.client, n, answered_at_once=digit is not None, radix=radix)
+            self.fairness.admit(
+                requester.client, n, answered_at_once=digit is not None, radix=radix, owner=requester.owner
+            )
         owner, client = (requester.owner, requester.client) if requester else (None, None)
         task = self.store.create(n, radix=radix, digit=digit, hex_digits=hex_digits, owner=owner, client=client)
         if task["status"] not in FINISHED:

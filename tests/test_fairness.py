@@ -69,18 +69,34 @@ def test_a_task_more_than_a_client_may_ever_queue_is_422_not_429(make_app: Any) 
 
 
 def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(make_app: Any) -> None:
-    app = make_app(START_RUNNER=False, SUBMISSIONS_PER_MINUTE=1, PROXY_HOPS=1)
-    proxy = client_at(app, "127.0.0.1")  # every request comes through the proxy
+    # Scripts without cookies, one person per address: only the address tells them apart.
+    limits = {"SUBMISSIONS_PER_MINUTE": 1, "PEOPLE_PER_ADDRESS": 1}
+    app = make_app(START_RUNNER=False, PROXY_HOPS=1, **limits)
+
+    def through_proxy(app: Any, forwarded: str, n: int) -> int:
+        proxy = client_at(app, "127.0.0.1")  # every request comes through the proxy, with no cookie
+        return int(proxy.post("/api/tasks", json={"n": n}, headers={"X-Forwarded-For": forwarded}).status_code)
+
     for visitor in ("198.51.100.7", "203.0.113.9"):
-        headers = {"X-Forwarded-For": f"192.0.2.1, {visitor}"}  # the client may forge the left part
-        assert proxy.post("/api/tasks", json={"n": 1000}, headers=headers).status_code == 201
-    again = proxy.post("/api/tasks", json={"n": 1000}, headers={"X-Forwarded-For": "203.0.113.9"})
-    assert again.status_code == 429
+        assert through_proxy(app, f"192.0.2.1, {visitor}", 1000) == 201  # the client may forge the left part
+    assert through_proxy(app, "203.0.113.9", 1000) == 429
     # With no trusted proxy configured, the header is ignored: all requests are one client.
-    direct = make_app(START_RUNNER=False, SUBMISSIONS_PER_MINUTE=1, DATA_DIR=str(app.server.config["DATA_DIR"]) + "2")
-    client = client_at(direct, "127.0.0.1")
-    assert client.post("/api/tasks", json={"n": 1}, headers={"X-Forwarded-For": "198.51.100.7"}).status_code == 201
-    assert client.post("/api/tasks", json={"n": 2}, headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 429
+    direct = make_app(START_RUNNER=False, DATA_DIR=str(app.server.config["DATA_DIR"]) + "2", **limits)
+    assert through_proxy(direct, "198.51.100.7", 1) == 201
+    assert through_proxy(direct, "203.0.113.9", 2) == 429
+
+
+def test_a_classroom_behind_one_address_each_submits_and_the_address_has_a_looser_bound(make_app: Any) -> None:
+    app = make_app(START_RUNNER=False, SUBMISSIONS_PER_MINUTE=1, ACTIVE_TASKS_PER_CLIENT=1, PEOPLE_PER_ADDRESS=30)
+    pupils = [client_at(app, "192.0.2.50") for _ in range(31)]  # each browser with its own cookie
+    assert [pupil.post("/api/tasks", json={"n": 1000 + i}).status_code for i, pupil in enumerate(pupils[:30])] == [
+        201
+    ] * 30
+    again = pupils[0].post("/api/tasks", json={"n": 2000})  # one pupil's own limit
+    assert again.status_code == 429 and "1 submissions in the last minute" in again.get_json()["error"]
+    last = pupils[30].post("/api/tasks", json={"n": 2001})  # the address's: 30 people's worth
+    assert last.status_code == 429 and "behind your network address" in last.get_json()["error"]
+    assert client_at(app, "192.0.2.51").post("/api/tasks", json={"n": 2002}).status_code == 201
 
 
 def test_the_queue_is_served_round_robin_across_clients(held: Any) -> None:

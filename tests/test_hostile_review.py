@@ -7,6 +7,7 @@ send it, and each answer is what that stranger gets.
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import multiprocessing
 import urllib.error
@@ -241,3 +242,25 @@ def test_row_11_make_web_on_a_fresh_sqlite_folder_migrates_once_and_serves(tmp_p
         web.stop()
     log = web.log.read_text()
     assert "Traceback" not in log and "Worker failed to boot" not in log, booted
+
+
+def test_row_1_a_classroom_behind_one_address_can_each_submit(server: Server) -> None:
+    # 25 pupils, one address, each browser with its own cookie: more than one person's 20 active tasks.
+    submitted = []
+    for pupil in range(25):
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{server.port}/api/tasks",
+            data=json.dumps({"n": 10**7 + pupil}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with browser.open(request, timeout=10) as response:
+            assert response.status == 201, pupil
+            submitted.append(json.load(response)["id"])
+    for task_id in submitted:  # the operator tidies up: the module's server runs on
+        cancel = urllib.request.Request(
+            f"http://127.0.0.1:{server.port}/api/tasks/{task_id}",
+            method="DELETE",
+            headers={"Authorization": "Bearer s3cret-token-for-tests"},
+        )
+        urllib.request.urlopen(cancel, timeout=10).close()

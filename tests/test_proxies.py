@@ -36,7 +36,9 @@ def submit_as(server: Server, forwarded_for: str, n: int) -> int:
 @pytest.mark.parametrize("server_name", SERVERS)
 def test_behind_one_trusted_proxy_two_visitors_are_two_clients(server_name: str, tmp_path: Path) -> None:
     server = Server(tmp_path / "data", workers=1, command=SERVERS[server_name])
-    server.env.update(PI_PROXY_HOPS="1", PI_START_RUNNER="false", PI_ACTIVE_TASKS_PER_CLIENT="1", PI_WEB_PROCESSES="1")
+    # Scripts without cookies, one person per address: only the address tells them apart.
+    server.env.update(PI_PROXY_HOPS="1", PI_START_RUNNER="false", PI_WEB_PROCESSES="1")
+    server.env.update(PI_ACTIVE_TASKS_PER_CLIENT="1", PI_PEOPLE_PER_ADDRESS="1")
     (tmp_path / "data").mkdir()
     server.start()
     try:

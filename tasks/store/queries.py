@@ -31,6 +31,7 @@ from tasks.store.tables import task_revision
 from tasks.store.tables import tasks
 from tasks.store.tables import workers
 
+ACTIVE = (QUEUED, RUNNING)
 # What the task table may sort by. Submission time sorts as the id does (ids
 # are given out in submission order), so it needs no index of its own.
 SORTABLE = {"id": tasks.c.id, "n": tasks.c.n, "status": tasks.c.status, "created_at": tasks.c.id}
@@ -102,12 +103,6 @@ class TaskStore:
         with self.engine.connect() as db:
             return int(db.execute(sa.select(task_revision.c.value).where(task_revision.c.id == 1)).scalar_one())
 
-    def changed_after(self, revision: int, limit: int = 1000) -> list[Task]:
-        """Up to ``limit`` tasks changed after ``revision``, in revision order."""
-        query = sa.select(tasks).where(tasks.c.revision > revision).order_by(tasks.c.revision).limit(limit)
-        with self.engine.connect() as db:
-            return [_row(row) for row in db.execute(query)]
-
     def with_status(self, *statuses: str) -> list[Task]:
         """Tasks in any of ``statuses``, oldest first."""
         query = sa.select(tasks).where(tasks.c.status.in_(statuses)).order_by(tasks.c.id)
@@ -140,11 +135,11 @@ class TaskStore:
         )
         return self._first(query)
 
-    def active_for_client(self, client: str) -> list[Task]:
-        """The client's queued and running tasks."""
-        query = sa.select(tasks).where(tasks.c.client == client, tasks.c.status.in_((QUEUED, RUNNING)))
+    def active_for(self, *, client: str | None = None, owner: str | None = None) -> list[Task]:
+        """The queued and running tasks of one address (``client``), or of one person (``owner``, their cookie)."""
+        whose = tasks.c.owner == owner if owner is not None else tasks.c.client == client
         with self.engine.connect() as db:
-            return [_row(row) for row in db.execute(query)]
+            return [_row(row) for row in db.execute(sa.select(tasks).where(whose, tasks.c.status.in_(ACTIVE)))]
 
     def computing_or_queued_at_least(self, n: int) -> Task | None:
         """The oldest queued or running task whose n is at least ``n``."""
@@ -172,9 +167,7 @@ class TaskStore:
 
         :param lease: (owner, seconds) for a worker that holds the task by a lease.
         :param largest_n: take no task for a larger n (it would not fit in this machine's memory).
-        :param max_n: the server's PI_MAX_N: a decimal task's ``places`` are then claimed with it (the places
-            its computation will make), so a smaller task claimed a moment later waits for them
-            (``computing_at_least``) instead of computing them too.
+        :param max_n: PI_MAX_N: a decimal task is then claimed with its ``places`` (computing_at_least).
         """
         owner, seconds = lease if lease else (None, 0.0)
         while True:
@@ -388,16 +381,8 @@ def _next_revision(db: sa.Connection) -> int:
 
 def _requeued(counted: bool) -> dict[str, Any]:
     attempts = tasks.c.attempts if counted else sa.case((tasks.c.attempts > 0, tasks.c.attempts - 1), else_=0)
-    return {
-        "status": QUEUED,
-        "phase": None,
-        "progress": 0.0,
-        "worker_pid": None,
-        "lease_owner": None,
-        "lease_expires": None,
-        "started_at": None,
-        "attempts": attempts,
-    }
+    gone = dict.fromkeys(("phase", "worker_pid", "lease_owner", "lease_expires", "started_at"))
+    return {"status": QUEUED, "progress": 0.0, "attempts": attempts, **gone}
 
 
 def _filtered(query: sa.Select[Any], statuses: Sequence[str] | None) -> sa.Select[Any]:
