@@ -52,6 +52,7 @@ flake: test-setup
 
 test-setup: $(VENV)/installed-dev
 	scripts/install-browser.sh
+	scripts/install-nginx.sh
 	scripts/start-services.sh
 
 lint: $(VENV)/installed-dev

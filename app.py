@@ -189,7 +189,16 @@ def main(overrides: Mapping[str, Any] | None = None) -> None:
     # waitress drops X-Forwarded-For unless told to keep it: behind PI_PROXY_HOPS proxies,
     # ProxyFix (create_app) is what reads it, as under gunicorn, which passes it on.
     keep_forwarded = bool(app.server.config["PROXY_HOPS"])
-    waitress.serve(app.server, host=host, port=port, threads=8, clear_untrusted_proxy_headers=not keep_forwarded)
+    waitress.serve(
+        app.server,
+        host=host,
+        port=port,
+        threads=8,
+        clear_untrusted_proxy_headers=not keep_forwarded,
+        # waitress reads requests in its event loop, so a client that trickles its headers holds no thread,
+        # only a connection: past connection_limit (100 by default) it would stop accepting anyone.
+        connection_limit=app.server.config["CONNECTION_LIMIT"],
+    )
 
 
 if __name__ == "__main__":

@@ -174,6 +174,15 @@ SETTINGS = (
         _whole_number(1),
     ),
     Setting(
+        "CONNECTION_LIMIT",
+        2000,
+        (
+            "connections `make run` (waitress) keeps open at once, slow clients included; past it, new "
+            "visitors wait. `make web` leaves this to the proxy in front (docs/scale-out.md)"
+        ),
+        _whole_number(1, 100_000),
+    ),
+    Setting(
         "PEOPLE_PER_ADDRESS",
         30,
         (

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import socket
+import subprocess
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -11,10 +15,13 @@ from pathlib import Path
 import pytest
 
 from compute.digit_store import DigitStore
+from config import PROJECT_ROOT
 from tasks.store import schema
 from tasks.store.queries import TaskStore
 from tasks.store.tables import connect
+from tests.conftest import wait_for
 from tests.servers import Server
+from tests.servers import free_port
 
 PLACES = 30_000_000  # 30 MB: more than waitress buffers (16 MB) and the kernel's socket buffers
 
@@ -69,3 +76,105 @@ def test_fifty_stalled_downloads_leave_the_site_answering(server_with_a_large_ta
         assert response.headers["Content-Length"] == str(PLACES + 2)
         body = response.read()
     assert body == b"3." + DigitStore(server.data_dir / "digits").read(1, PLACES).encode()
+
+
+class Tricklers:
+    """``count`` connections that send a request's headers one byte every ``every`` seconds, and never finish."""
+
+    def __init__(self, port: int, count: int, every: float = 2.0) -> None:
+        self.sockets = []
+        for _ in range(count):
+            trickler = socket.create_connection(("127.0.0.1", port), timeout=10)
+            trickler.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            self.sockets.append(trickler)
+        self.every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._trickle, daemon=True)
+        self._thread.start()
+
+    def _trickle(self) -> None:
+        while not self._stop.wait(self.every):
+            for trickler in self.sockets:
+                with contextlib.suppress(OSError):  # the server may have given up on it: fine
+                    trickler.send(b"a")
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        for trickler in self.sockets:
+            trickler.close()
+
+
+def slowest_probe(port: int, probes: int = 10) -> float:
+    """The slowest of ``probes`` fresh visitors' GET /healthz, in seconds (each must answer 200)."""
+    slowest = 0.0
+    for _ in range(probes):
+        started = time.monotonic()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
+            assert response.status == 200
+        slowest = max(slowest, time.monotonic() - started)
+        time.sleep(0.2)  # spread over a few of the tricklers' beats
+    return slowest
+
+
+def test_make_run_answers_others_while_200_clients_trickle_their_headers(tmp_path: Path) -> None:
+    server = Server(tmp_path / "data", workers=1)
+    server.start()
+    tricklers = Tricklers(server.port, 200)  # twice waitress's default connection limit
+    try:
+        slowest = slowest_probe(server.port)
+        assert slowest < 1.0, f"/healthz took {slowest:.3f} s beside 200 trickling clients"
+    finally:
+        tricklers.close()
+        server.stop()
+
+
+def nginx_in_front(folder: Path, listen: int, upstream: int) -> subprocess.Popen[bytes]:
+    """nginx with deploy/nginx.conf, its two ports replaced, as a public server runs it."""
+    conf = (PROJECT_ROOT / "deploy" / "nginx.conf").read_text()
+    assert "listen 8080;" in conf and "server 127.0.0.1:8050;" in conf
+    conf = conf.replace("listen 8080;", f"listen 127.0.0.1:{listen};")
+    conf = conf.replace("server 127.0.0.1:8050;", f"server 127.0.0.1:{upstream};")
+    folder.mkdir()
+    (folder / "nginx.conf").write_text(conf)
+    log = open(folder / "nginx.log", "wb")  # noqa: SIM115 - closed when the process is
+    nginx = subprocess.Popen(
+        [NGINX, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-g", "daemon off;"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    log.close()
+    return nginx
+
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def test_make_web_behind_deploy_nginx_answers_others_while_200_clients_trickle(tmp_path: Path) -> None:
+    web = Server(tmp_path / "data", workers=1, command=("-m", "gunicorn", "wsgi:application"))
+    web.env.update(PI_PROXY_HOPS="1")
+    (tmp_path / "data").mkdir()
+    web.start()
+    front = free_port()
+    nginx = nginx_in_front(tmp_path / "nginx", front, web.port)
+    try:
+        wait_for(lambda: answers(front), timeout=10)
+        # Straight at gunicorn, 16 trickling clients hold its 2 x 4 threads: the site would be down.
+        tricklers = Tricklers(front, 200)
+        try:
+            slowest = slowest_probe(front)
+            assert slowest < 1.0, f"/healthz through nginx took {slowest:.3f} s beside 200 trickling clients"
+        finally:
+            tricklers.close()
+    finally:
+        nginx.terminate()
+        nginx.wait(10)
+        web.stop()
