@@ -23,13 +23,17 @@ import config
 import errors
 import i18n
 import security
+from callbacks.background_jobs import BoundedDiskcacheManager
+from callbacks.search import count_refused
 from compute.digit_store import DigitStore
 from dashboard.shell import shell_layout
 from tasks.digits.publishing import Mirror
 from tasks.digits.publishing import SharedDigits
 from tasks.digits.search import DigitSearch
+from tasks.limits import SCAN_LIMITS
 from tasks.limits import ClientLimits
 from tasks.limits import Fairness
+from tasks.limits import ScanLimits
 from tasks.runners.base import Runner
 from tasks.runners.celery_app import make_celery
 from tasks.runners.celery_runner import CeleryRunner
@@ -93,6 +97,9 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
         people_per_address=server.config["PEOPLE_PER_ADDRESS"],
     )
     fairness = Fairness(limits, store, server.config["MAX_N"])
+    server.extensions[SCAN_LIMITS] = ScanLimits(
+        server.config["SEARCHES_PER_MINUTE"], server.config["BACKGROUND_JOBS"], limits.storage_uri
+    )
     search = DigitSearch(
         digits, index_places=server.config["SEARCH_INDEX_PLACES"], scan_chunk=server.config["SEARCH_SCAN_CHUNK"]
     )
@@ -113,7 +120,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
         assets_folder=str(config.PROJECT_ROOT / "assets"),
         title="π digits",
         suppress_callback_exceptions=True,
-        background_callback_manager=_background_callback_manager(data_dir),
+        background_callback_manager=_background_callback_manager(data_dir, server.config),
     )
     app.layout = shell_layout
     callbacks.register(app)
@@ -126,14 +133,20 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     return app
 
 
-def _background_callback_manager(data_dir: Path) -> dash.DiskcacheManager:
+def _background_callback_manager(data_dir: Path, settings: Mapping[str, Any]) -> dash.DiskcacheManager:
     # Per-visitor long actions (Dash background callbacks, not tasks: see
     # docs/architecture.md, Choices), such as the search page's count over every stored place: run
     # beside the web process, over this machine's own copy of the digits, their
     # progress and results in a cache beside the data (shared by the machine's
     # web processes). Scaled out too: CeleryManager would run them on the
     # workers, in the slots that compute digits, and need the Dash app there.
-    return dash.DiskcacheManager(diskcache.Cache(str(data_dir / "callback-cache")))
+    # Bounded per client and in all (callbacks/background_jobs.py): each job is a process.
+    return BoundedDiskcacheManager(
+        diskcache.Cache(str(data_dir / "callback-cache")),
+        per_client=settings["BACKGROUND_JOBS_PER_CLIENT"],
+        in_all=settings["BACKGROUND_JOBS"],
+        busy=count_refused,
+    )
 
 
 def _local_runner(

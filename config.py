@@ -174,6 +174,27 @@ SETTINGS = (
         _whole_number(1),
     ),
     Setting(
+        "BACKGROUND_JOBS",
+        4,
+        (
+            "background jobs (the search page's counts, each a process) one machine runs at once, and "
+            "`GET /api/search` scans one web process runs at once; past it, a click says busy, the API 503"
+        ),
+        _whole_number(1),
+    ),
+    Setting(
+        "SEARCHES_PER_MINUTE",
+        30,
+        "searches of every stored place (`GET /api/search`) one client may make in any minute",
+        _whole_number(1),
+    ),
+    Setting(
+        "BACKGROUND_JOBS_PER_CLIENT",
+        2,
+        "background jobs one client address may have running at once (two: two people behind one address)",
+        _whole_number(1),
+    ),
+    Setting(
         "CONNECTION_LIMIT",
         2000,
         (

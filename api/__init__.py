@@ -26,8 +26,11 @@ from compute.digit_search import chance
 from compute.digit_store import CHUNK_BYTES
 from compute.digit_store import first_bytes
 from compute.messages import Explained
+from requester import client_address
 from requester import current_requester
 from tasks.errors import DigitsGone
+from tasks.limits import SCAN_LIMITS
+from tasks.limits import ScanLimits
 from tasks.service import LARGEST_ID
 from tasks.service import current as service
 from tasks.service import describe
@@ -169,11 +172,18 @@ def _hex_places() -> flask.Response:
     return flask.jsonify(start=start, count=len(text), digits=text, radix=16, stored=known)
 
 
+def scan_limits() -> ScanLimits:
+    """The bounds on full scans of the stored digits (app.py makes them)."""
+    limits: ScanLimits = flask.current_app.extensions[SCAN_LIMITS]
+    return limits
+
+
 @blueprint.get("/search")
 def search() -> flask.Response:
     """Where ``q`` (1 to 120 digits) occurs: its first ``limit`` places and its count in every stored place."""
     limit = _int_arg("limit", 10, 0, MAX_SEARCH_POSITIONS)
-    result = service().search_everywhere(flask.request.args.get("q"), limit)
+    with scan_limits().scan(client_address()):
+        result = service().search_everywhere(flask.request.args.get("q"), limit)
     assert result is not None  # only a progress callback can cancel
     odds = chance(len(result.query), result.searched)
     return flask.jsonify(

@@ -19,9 +19,11 @@ from dash import html
 
 import i18n
 from compute.digit_search import BadQuery
+from compute.messages import N_
 from dashboard import ids
 from dashboard.search_results import results_view
 from i18n import explain
+from i18n import translate
 from tasks.service import EXTENSION
 from tasks.service import TaskService
 from tasks.service import current as service
@@ -69,6 +71,23 @@ def count_everywhere(
             return html.Div(results_view(result, complete=True), className="alert alert-light")
 
     return count
+
+
+def count_refused(args: list[Any]) -> Any:
+    """The count's result when no job may start now (callbacks/background_jobs.py): busy, try again.
+
+    :param args: the count's arguments, as Dash passes them: clicks, query, session, language.
+    """
+    with i18n.speaking(args[3] if len(args) > 3 else None):
+        return html.Div(
+            translate(
+                N_(
+                    "The server is busy with other counts (yours or other visitors'); try again in a moment. "
+                    "The first places above need no count."
+                )
+            ),
+            className="text-warning",
+        )
 
 
 def register(app: dash.Dash) -> None:

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from limits import RateLimitItemPerMinute
@@ -182,3 +185,54 @@ def _address_over_limit(retry_after: int) -> OverLimit:
         ),
         retry_after,
     )
+
+
+class Busy(Explained):
+    """The server is doing as much of this as it does at once: try again in a few seconds."""
+
+    status = 503
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "5"}
+
+
+SCAN_LIMITS = "pi-scan-limits"  # where app.py keeps the app's ScanLimits (Flask's extensions)
+
+
+class ScanLimits:
+    """Full scans of the stored digits (``GET /api/search``): so many a minute per client, so many at once.
+
+    A scan of 10^9 places reads a gigabyte; unbounded, one client's burst slows every other visitor.
+    """
+
+    def __init__(self, per_minute: int, at_once: int, storage_uri: str = "memory://") -> None:
+        self._rate = RateLimitItemPerMinute(per_minute)
+        self._window = MovingWindowRateLimiter(storage_from_string(storage_uri))
+        self._fallback = MovingWindowRateLimiter(storage_from_string("memory://"))
+        self._slots = threading.BoundedSemaphore(at_once)
+        self.per_minute = per_minute
+
+    @contextmanager
+    def scan(self, client: str) -> Iterator[None]:
+        """Hold a slot for one scan by ``client``.
+
+        :raises OverLimit: past the client's scans a minute.
+        :raises Busy: while every slot is taken.
+        """
+        key = f"scan:{client}"
+        try:
+            admitted = self._window.hit(self._rate, key)
+        except (ConnectionError, OSError, RedisError):
+            admitted = self._fallback.hit(self._rate, key)
+        if not admitted:
+            raise OverLimit(
+                N_("You have searched every stored place {count} times in the last minute; try again in a moment."),
+                60,
+                count=self.per_minute,
+            )
+        if not self._slots.acquire(blocking=False):
+            raise Busy(N_("The server is busy searching for other visitors; try again in a few seconds."))
+        try:
+            yield
+        finally:
+            self._slots.release()

@@ -49,6 +49,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("hostile")
     running = Server(folder / "data", workers=2, command=("-m", "tests.held_server"))
     running.env.update(PI_ADMIN_TOKEN="s3cret-token-for-tests", PI_QUEUED_SECONDS_PER_CLIENT="60")
+    # Counts that scan (only the first 1,000 places indexed), each held 3 s: they run side by side.
+    running.env.update(PI_TEST_SEARCH_SCAN_PAUSE="3", PI_SEARCH_INDEX_PLACES="1000")
     running.start()
     yield running
     running.stop()
@@ -127,6 +129,38 @@ def test_row_3_a_task_whose_places_another_is_computing_waits_for_it(
     workers.release(first["id"])
     for task, n in ((first, 110_000), (second, 109_500)):
         assert finished(server, task["id"])["digit"] == reference_digits[n - 1]
+
+
+def count_from(page_session: str) -> dict[str, Any]:
+    """The search page's "Count everywhere" click, from one page (each page load has its own session)."""
+    return {**COUNT, "state": [{**COUNT["state"][0]}, {**COUNT["state"][1], "value": page_session}, COUNT["state"][2]]}
+
+
+COUNT: dict[str, Any] = {
+    "output": "search-count.children",
+    "outputs": {"id": "search-count", "property": "children"},
+    "inputs": [{"id": "search-button", "property": "n_clicks", "value": 1}],
+    "state": [
+        {"id": "search-input", "property": "value", "value": "14159"},
+        {"id": "search-session", "property": "data", "value": "a-page"},
+        {"id": "page-language", "property": "data", "value": "en"},
+    ],
+    "changedPropIds": ["search-button.n_clicks"],
+}
+
+
+def test_row_4_twenty_count_clicks_from_one_client_start_two_jobs(server: Server, done_task: dict[str, Any]) -> None:
+    started = [call(server, "/_dash-update-component", count_from(f"tab-{tab}"))[1] for tab in range(20)]
+    assert all("cacheKey" in job for job in started)
+    running = [job for job in started if not job["job"].startswith("0~")]
+    assert len(running) == 2  # PI_BACKGROUND_JOBS_PER_CLIENT; each job is a process scanning every place
+    # Meanwhile another visitor's pages answer.
+    assert call(server, "/api/tasks?limit=5")[0] == 200
+    for tab, job in enumerate(started):
+        if job in running:
+            continue
+        poll = f"/_dash-update-component?cacheKey={job['cacheKey']}&job={job['job']}"
+        assert "The server is busy with other counts" in json.dumps(call(server, poll, count_from(f"tab-{tab}"))[1])
 
 
 def page(server: Server, path: str, search: str) -> str:
@@ -264,3 +298,11 @@ def test_row_1_a_classroom_behind_one_address_can_each_submit(server: Server) ->
             headers={"Authorization": "Bearer s3cret-token-for-tests"},
         )
         urllib.request.urlopen(cancel, timeout=10).close()
+
+
+def test_row_4_api_search_is_under_a_per_client_limit(server: Server, done_task: dict[str, Any]) -> None:
+    # 30 a minute by default; the module's other tests have made some of them already.
+    answers = [call(server, "/api/search?q=2653") for _ in range(31)]
+    refused = [index for index, (status, _) in enumerate(answers) if status == 429]
+    assert refused and refused == list(range(refused[0], 31))  # once refused, refused for the rest of the minute
+    assert "30 times in the last minute" in answers[-1][1]["error"]
