@@ -130,7 +130,7 @@ def main() -> None:
             ordered = sorted(latencies)
             p95 = ordered[int(0.95 * (len(ordered) - 1))]
             print(
-                f"{str(checkout):<32} {1000 * statistics.median(ordered):8.1f} {1000 * p95:8.1f} "
+                f"{checkout!s:<32} {1000 * statistics.median(ordered):8.1f} {1000 * p95:8.1f} "
                 f"{1000 * ordered[-1]:8.1f} {most:16d}"
             )
 
