@@ -150,6 +150,8 @@ def digits() -> flask.Response:
     # grow between two looks, and what was read is what counts.
     text = service().read_digits(start, count)
     stored = service().stored_places()
+    if not text and stored >= start:  # they arrived between the two looks (scaled out, the mirror's copy)
+        text = service().read_digits(start, count)
     if not text:
         raise ApiError(
             404, f"Place {start:,} is not computed yet ({stored:,} places are stored); submit a task for it."

@@ -287,6 +287,12 @@ def test_a_killed_web_process_leaves_the_others_serving(
         for task_id, n in zip(submitted, range(20), strict=True):
             assert cluster.wait_status(task_id, DONE)["digit"] == reference_digits[1_000 + n - 1]
         assert web.get(f"/api/tasks/{submitted[-1]}")["status"] == DONE
+        # Read-your-writes: the moment a task shows done, both web processes serve its last places
+        # (computed on the worker's machine; each process's mirror catches up before it answers).
+        large = web.post("/api/tasks", {"n": 1_000_000})["id"]
+        wait_for(lambda: web.get(f"/api/tasks/{large}")["status"] == DONE, timeout=60, interval=0.005)
+        for _ in range(6):  # spread over both processes
+            assert web.get("/api/pi?start=999991&count=10")["digits"] == reference_digits[999_990:]
     finally:
         web.stop()
 
