@@ -265,12 +265,12 @@ def test_row_11_processes_starting_together_migrate_one_at_a_time(tmp_path: Path
 
 
 def test_row_11_make_web_on_a_fresh_sqlite_folder_migrates_once_and_serves(tmp_path: Path) -> None:
-    # Four gunicorn processes start at once on a data folder that does not exist yet.
+    # Two gunicorn processes (make web's default here) start at once on a data folder that does not exist yet.
     web = Server(tmp_path / "data", workers=1, command=("-m", "gunicorn", "wsgi:application"))
-    web.env.update(PI_WEB_PROCESSES="4")
+    web.env.update(PI_WEB_PROCESSES="2")
     web.start()
     try:
-        booted = wait_for(lambda: web.log.read_text().count("Booting worker") >= 4 and web.log.read_text(), timeout=30)
+        booted = wait_for(lambda: web.log.read_text().count("Booting worker") >= 2 and web.log.read_text(), timeout=30)
         assert call(web, "/api/tasks")[0] == 200
     finally:
         web.stop()
