@@ -17,7 +17,9 @@ import flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import api
+import api.openapi
 import api.operations
+import api.pi_delivery
 import callbacks
 import config
 import errors
@@ -108,6 +110,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     server.json.ensure_ascii = False  # type: ignore[attr-defined]  # "“abc”", not "\u201cabc\u201d"
     server.register_blueprint(api.blueprint)
     server.register_blueprint(api.operations.blueprint)
+    server.register_blueprint(api.pi_delivery.blueprint)
+    server.register_blueprint(api.openapi.blueprint)
     errors.register(server)
     i18n.register(server)
 

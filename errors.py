@@ -16,6 +16,8 @@ import logging
 import flask
 import sqlalchemy.exc
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -24,6 +26,8 @@ log = logging.getLogger(__name__)
 DISK_FULL_MESSAGE = "the server's disk is full"
 DATABASE_DOWN_MESSAGE = "The task database is not answering (it may be restarting); try again in a moment."
 RETRY_AFTER_SECONDS = 5
+# The endpoints that answer any address: the API's JSON 404 and Dash's pages.
+_CATCH_ALLS = {"api.not_an_endpoint", "/<path:path>"}
 # SQLite's SQLITE_FULL and PostgreSQL's disk_full (SQLSTATE 53100).
 _SQLITE_FULL = 13
 _POSTGRES_DISK_FULL = "53100"
@@ -36,6 +40,7 @@ def register(server: flask.Flask) -> None:
     server.register_error_handler(sqlalchemy.exc.InterfaceError, _database_down)
     server.register_error_handler(RequestEntityTooLarge, _too_large)
     server.register_error_handler(NotFound, _not_found)
+    server.register_error_handler(MethodNotAllowed, _method_not_allowed)
 
 
 def is_disk_full(error: BaseException) -> bool:
@@ -82,6 +87,29 @@ def _disk_full_or_500(error: Exception) -> tuple[flask.Response, int]:
 def no_api_endpoint() -> tuple[flask.Response, int]:
     """The JSON 404 of an /api address that names no endpoint."""
     return flask.jsonify(error=f"There is no API endpoint {flask.request.path[:100]}; see the docs (docs/api.md)."), 404
+
+
+def _method_not_allowed(error: MethodNotAllowed) -> ResponseReturnValue:
+    # JSON under /api/ and /v1/, with werkzeug's Allow header (the methods the address takes).
+    if not flask.request.path.startswith(("/api/", "/v1/")):
+        return error
+    if _only_catch_alls_match():
+        return no_api_endpoint()
+    allowed = ", ".join(error.valid_methods or ())
+    answer = flask.jsonify(
+        error=f"{flask.request.method} is not one of the methods {flask.request.path[:100]} takes: {allowed}."
+    )
+    return answer, 405, {"Allow": allowed}
+
+
+def _only_catch_alls_match() -> bool:
+    # The pages' catch-all (and the API's JSON 404) take GET at any address: a PUT to an address
+    # no endpoint has is then a 405 to werkzeug, but a 404 to the person who sent it.
+    try:
+        endpoint, _ = flask.current_app.url_map.bind_to_environ(flask.request.environ).match(method="GET")
+    except HTTPException:
+        return True
+    return endpoint in _CATCH_ALLS
 
 
 def _not_found(error: NotFound) -> ResponseReturnValue:

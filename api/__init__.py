@@ -9,6 +9,8 @@
     GET    /api/search?q=<digits>&limit=<k>    -> where a string of digits occurs in the stored places
     GET    /api/stats?n=<places>               -> how often each digit occurs in places 1..n
     GET    /api/engine                         -> the engine (native or portable) and limits
+    GET    /api/openapi.json, /api/docs        -> the contract of all of these (api/openapi.py), and Swagger UI
+    GET    /v1/pi?start=&numberOfDigits=       -> Google's Pi Delivery API (api/pi_delivery.py)
 
 Errors are JSON {"error": message} with a 4xx status.
 """
@@ -81,8 +83,8 @@ def submit() -> tuple[flask.Response, int]:
 @blueprint.get("/tasks")
 def tasks() -> flask.Response:
     """A page of tasks, newest first."""
-    limit = _int_arg("limit", 100, 1, MAX_PAGE)
-    offset = _int_arg("offset", 0, 0, LARGEST_ID)
+    limit = int_arg("limit", 100, 1, MAX_PAGE)
+    offset = int_arg("offset", 0, 0, LARGEST_ID)
     return flask.jsonify(
         tasks=[describe(task) for task in service().page(limit, offset)],
         total=service().count(),
@@ -139,13 +141,14 @@ def engine() -> flask.Response:
 @blueprint.get("/pi")
 def digits() -> flask.Response:
     """Stored digits: ``count`` places from place ``start`` (place 1 is "1")."""
-    radix = flask.request.args.get("radix", "10")
+    radix = one_arg("radix")
+    radix = "10" if radix is None else radix
     if radix not in ("10", "16"):
         raise ApiError(400, "radix must be 10 (decimal places) or 16 (hexadecimal places).")
     if radix == "16":
         return _hex_places()
-    start = _int_arg("start", 1, 1, LARGEST_ID)
-    count = _int_arg("count", 100, 1, MAX_DIGITS_PER_REQUEST)
+    start = int_arg("start", 1, 1, LARGEST_ID)
+    count = int_arg("count", 100, 1, MAX_DIGITS_PER_REQUEST)
     # Read first, then say how much is stored: the store may be cut back (a repair) or
     # grow between two looks, and what was read is what counts.
     text = service().read_digits(start, count)
@@ -161,8 +164,9 @@ def digits() -> flask.Response:
 
 def _hex_places() -> flask.Response:
     # Pi Delivery's limit per call; the places come from the stored decimal places (tasks/digits/hex_expansion.py).
-    start = _int_arg("start", 1, 1, LARGEST_ID)
-    count = _int_arg("count", 100, 1, MAX_HEX_PER_REQUEST)
+    start = int_arg("start", 1, 1, LARGEST_ID)
+    # Up to MAX_HEX_PER_REQUEST of them: a larger count is answered with that many, as one past the store's end is.
+    count = min(int_arg("count", 100, 1, MAX_DIGITS_PER_REQUEST), MAX_HEX_PER_REQUEST)
     text = service().read_hex(start, count)
     known = service().hex_places()
     if not text:
@@ -183,9 +187,9 @@ def scan_limits() -> ScanLimits:
 @blueprint.get("/search")
 def search() -> flask.Response:
     """Where ``q`` (1 to 120 digits) occurs: its first ``limit`` places and its count in every stored place."""
-    limit = _int_arg("limit", 10, 0, MAX_SEARCH_POSITIONS)
+    limit = int_arg("limit", 10, 0, MAX_SEARCH_POSITIONS)
     with scan_limits().scan(client_address()):
-        result = service().search_everywhere(flask.request.args.get("q"), limit)
+        result = service().search_everywhere(one_arg("q"), limit)
     assert result is not None  # only a progress callback can cancel
     odds = chance(len(result.query), result.searched)
     return flask.jsonify(
@@ -203,7 +207,7 @@ def search() -> flask.Response:
 def stats() -> flask.Response:
     """How often each digit occurs in places 1..n, and the chi-square test of uniformity."""
     stored = service().stored_places()
-    n = _int_arg("n", max(stored, 1), 1, LARGEST_ID)
+    n = int_arg("n", max(stored, 1), 1, LARGEST_ID)
     try:
         _points, counts = service().digit_statistics(n)
     except DigitsGone as error:  # here: places 1..n are not stored, a resource not found (not gone)
@@ -218,15 +222,27 @@ def stats() -> flask.Response:
     )
 
 
-@blueprint.route("/<path:unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@blueprint.get("/<path:unknown>")
 def not_an_endpoint(unknown: str) -> tuple[flask.Response, int]:
-    """JSON 404 for any other /api address (the pages' catch-all would answer HTML)."""
+    """JSON 404 for any other /api address (the pages' catch-all would answer HTML).
+
+    GET only: another method on an endpoint's address is werkzeug's 405 with its Allow header
+    (errors.py answers it in JSON), which a catch-all of every method would turn into a 404.
+    """
     return errors.no_api_endpoint()
 
 
-def _int_arg(name: str, default: int, lowest: int, highest: int) -> int:
-    raw = flask.request.args.get(name)
-    if raw is None or raw == "":
+def one_arg(name: str) -> str | None:
+    """The query parameter ``name``, given at most once (None: not given)."""
+    values = flask.request.args.getlist(name)
+    if len(values) > 1:
+        raise ApiError(400, f"Give {name} once, not {len(values)} times.")
+    return values[0] if values else None
+
+
+def int_arg(name: str, default: int, lowest: int, highest: int) -> int:
+    raw = one_arg(name)
+    if raw is None:
         return default
     if not raw.isascii() or not raw.isdigit():
         raise ApiError(400, f"{name} must be a whole number.")

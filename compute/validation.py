@@ -25,6 +25,9 @@ HEX_MAX_N = 1_000_000_000
 HEX_WINDOW = 14
 
 
+_EXACT_IN_A_FLOAT = 2**53
+
+
 class InvalidN(Explained, ValueError):
     """n is not a whole number from 1 to the configured maximum."""
 
@@ -40,11 +43,14 @@ def parse_n(raw: object, max_n: int) -> int:
     if isinstance(raw, bool):
         raise InvalidN(N_("n must be a whole number such as 1000, not true or false."))
     if isinstance(raw, float):
-        # JSON's 1e3 and 6.0 arrive as floats: refused like "1e3" and "6.0" typed
-        # on the page, since a float may already have lost digits (2**63 + 1.0).
+        # JSON has one kind of number: 6.0 and 1e3 are whole numbers to JSON Schema (and to a
+        # JavaScript client), taken while a float holds them exactly (up to 2^53). Past that a
+        # float may already have lost digits (2**63 + 1.0), so it is refused.
         if math.isfinite(raw) and not raw.is_integer():
             raise InvalidN(N_("n must be a whole number; {raw} has a fractional part."), raw=raw)
-        raise InvalidN(N_("n must be a whole number written with the digits 0-9, not {raw!r}."), raw=raw)
+        if not math.isfinite(raw) or abs(raw) > _EXACT_IN_A_FLOAT:
+            raise InvalidN(N_("n must be a whole number written with the digits 0-9, not {raw!r}."), raw=raw)
+        return _in_range(int(raw), max_n)
     if isinstance(raw, int):
         return _in_range(raw, max_n)
     if not isinstance(raw, str):
