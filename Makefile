@@ -8,7 +8,7 @@
 # make docs      - build the documentation site (MkDocs, --strict) into site/; make docs-serve serves it
 # make lint      - ruff, ruff format --check, mypy --strict and the import contracts
 # make flake     - the default suite 10 times in a row: any failure is a flaky test to fix
-# make bench-load  - scaled out under load: 10 clients, 1,000 tasks, 2 web processes, 2 workers (bench/load.py)
+# make bench-load  - Locust's visitors against make run and make web with 2 workers (bench/load.py)
 # make bench-table - the task table at a million tasks (bench/table.py)
 # make bench     - the digit engines against their peers, 10^5 to 10^8 places, with memory per phase (bench/engine.py)
 # make bench-large - the same, and 10^9 places on the native engine
@@ -71,8 +71,8 @@ messages: $(VENV)/installed-dev
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o i18n/messages.pot .
 	$(BIN)/pybabel update -i i18n/messages.pot -d i18n/locales -D messages --ignore-obsolete --width 120 --no-fuzzy-matching
 
-bench-load: test-setup
-	$(BIN)/python bench/load.py
+bench-load: test-setup .venv-bench/installed
+	$(BIN)/python bench/load.py --locust .venv-bench/bin/locust
 
 bench-table: test-setup
 	$(BIN)/python bench/table.py
@@ -100,4 +100,12 @@ $(VENV)/installed: requirements.txt
 $(VENV)/installed-dev: requirements-dev.txt $(VENV)/installed
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	$(BIN)/python -m pip check
+	touch $@
+
+# Locust's own venv (requirements-bench.txt says why it is apart).
+.venv-bench/installed: requirements-bench.txt
+	python3 -m venv .venv-bench
+	.venv-bench/bin/python -m pip install --quiet --upgrade pip
+	.venv-bench/bin/python -m pip install --quiet -r requirements-bench.txt
+	.venv-bench/bin/python -m pip check
 	touch $@
