@@ -24,6 +24,7 @@ import callbacks
 import config
 import errors
 import i18n
+import page_status
 import security
 from callbacks.background_jobs import BoundedDiskcacheManager
 from callbacks.search import count_refused
@@ -129,6 +130,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     app.layout = shell_layout
     callbacks.register(app)
     security.register(app)
+    page_status.register(app)
     # Every block of the stored digits is checked once, in the background; a damaged one is repaired.
     threading.Thread(target=service.check_stored_digits, name="pi-digit-check", daemon=True).start()
     # Scaled out, starting the runner runs no task here: it only mirrors the published digits.

@@ -19,6 +19,7 @@ from dashboard.task_view import timings
 from i18n import _
 from tasks.errors import TaskNotFound
 from tasks.records import FINISHED
+from tasks.records import Task
 from tasks.service import current as service
 
 
@@ -29,14 +30,23 @@ def _title(task_id: str | None = None, **_query: Any) -> str:
 dash.register_page(__name__, path="/task/none", path_template="/task/<task_id>", title=_title, name="Task")
 
 
+def _task_named(task_id: str | None) -> Task | None:
+    if task_id is None or not (task_id.isascii() and task_id.isdigit() and len(task_id) < 19):
+        return None
+    try:
+        return service().get(int(task_id))
+    except TaskNotFound:
+        return None
+
+
+def found(task_id: str | None = None, **_query: str) -> bool:
+    """Whether the address names a task (page_status.py answers 404 when not)."""
+    return _task_named(task_id) is not None
+
+
 def layout(task_id: str | None = None, **_query: str) -> html.Div:
     """The task's page, or a friendly not-found page."""
-    task = None
-    if task_id is not None and task_id.isascii() and task_id.isdigit() and len(task_id) < 19:
-        try:
-            task = service().get(int(task_id))
-        except TaskNotFound:
-            task = None
+    task = _task_named(task_id)
     if task is None:
         return not_found(
             _("There is no task {task_id}.").format(task_id=task_id) if task_id else _("No task was named.")

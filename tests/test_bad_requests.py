@@ -241,3 +241,26 @@ def test_a_full_disk_is_503_with_a_message_and_changes_nothing(make_app: Any, ti
     assert client.post("/api/tasks", json={"n": 7}).status_code == 201
     listing = client.get("/api/tasks?limit=1000").get_json()
     assert listing["total"] == len(listing["tasks"]) and json.dumps(listing)
+
+
+@pytest.mark.parametrize(
+    ("address", "status"),
+    [
+        ("/", 200),
+        ("/search?q=14159", 200),
+        ("/digits?place=3", 200),
+        ("/task/1", 200),
+        ("/task/2", 404),
+        ("/task/abc", 404),
+        ("/task/99999999999999999999", 404),
+        ("/no-such-page", 404),
+        ("/404", 404),
+    ],
+)
+def test_a_page_that_shows_not_found_answers_404(make_app: Any, address: str, status: int) -> None:
+    # The same HTML either way (Dash draws the page in the browser); crawlers and monitors read the status.
+    app = make_app(START_RUNNER=False)
+    client = app.server.test_client()
+    assert client.post("/api/tasks", json={"n": 5}).status_code == 201
+    page = client.get(address)
+    assert page.status_code == status and page.mimetype == "text/html" and b"react-entry-point" in page.data
