@@ -81,13 +81,8 @@ def test_brws003_bad_input_and_unknown_addresses_get_a_message(dash_duo: Any, ap
         dash_duo.wait_for_contains_text("#not-found-message", "no", timeout=10)
     # Each answered 404 (page_status.py), which Chromium reports for the page itself; nothing else went wrong.
     reported = [(entry["source"], entry["message"]) for entry in dash_duo.get_logs()]
-    assert reported == [
-        (
-            "network",
-            f"{dash_duo.server_url}{address} - Failed to load resource: the server responded with a status of 404 (NOT FOUND)",
-        )
-        for address in unknown
-    ]
+    status = "Failed to load resource: the server responded with a status of 404 (NOT FOUND)"
+    assert reported == [("network", f"{dash_duo.server_url}{address} - {status}") for address in unknown]
 
 
 def test_brws004_two_browsers_see_one_live_table_and_only_the_submitter_may_cancel(
