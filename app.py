@@ -62,6 +62,22 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     server.config.from_mapping(config.load(os.environ if environ is None else environ, overrides))
     # Every request this app answers is small: a task, a callback's inputs.
     server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    # Files sent from disk are Dash's assets, their address fingerprinted with the file's time (?m=...):
+    # a browser may keep them a year, and a changed file gets a new address.
+    server.config["SEND_FILE_MAX_AGE_DEFAULT"] = 365 * 24 * 3600
+    # Flask-Compress (Dash's compress=True): what the pages load and the JSON answers, not text/plain. The
+    # digit downloads are text/plain, sent by waitress's and gunicorn's file wrappers from their event loops:
+    # compressing one of 10^9 places would read the whole file into memory and hold a thread for a slow reader.
+    server.config["COMPRESS_MIMETYPES"] = [
+        "text/html",
+        "text/css",
+        "text/javascript",
+        "application/javascript",
+        "application/json",
+        "image/svg+xml",
+        "image/x-icon",
+        "image/vnd.microsoft.icon",
+    ]
     if server.config["PROXY_HOPS"]:
         # The client is the address the trusted proxies put in X-Forwarded-For, counted from the right
         # (a client may forge the left part); with no proxy configured the header is ignored.
@@ -125,6 +141,9 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
         assets_folder=str(config.PROJECT_ROOT / "assets"),
         title="π digits",
         suppress_callback_exceptions=True,
+        # Brotli or gzip (Flask-Compress) for every answer a browser can take compressed: the page's scripts
+        # are 3 MB as they are.
+        compress=True,
         background_callback_manager=_background_callback_manager(data_dir, server.config),
     )
     app.layout = shell_layout
