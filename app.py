@@ -150,6 +150,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     callbacks.register(app)
     security.register(app)
     page_status.register(app)
+    i18n.declare_language(app)
     # Every block of the stored digits is checked once, in the background; a damaged one is repaired.
     threading.Thread(target=service.check_stored_digits, name="pi-digit-check", daemon=True).start()
     # Scaled out, starting the runner runs no task here: it only mirrors the published digits.

@@ -16,6 +16,7 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import flask
 from babel.messages.mofile import write_mo
@@ -122,3 +123,17 @@ def remember_choice(response: flask.Response) -> flask.Response:
 def register(server: flask.Flask) -> None:
     """Remember ``?lang=`` choices in a cookie."""
     server.after_request(remember_choice)
+
+
+def declare_language(app: Any) -> None:
+    """Say the page's language in its ``<html lang>``, so a screen reader reads Russian with Russian rules.
+
+    Dash writes every page's HTML from one template; this fills in the language of the request.
+    """
+    write_page = app.interpolate_index
+
+    def with_language(**parts: Any) -> str:
+        html: str = write_page(**parts)
+        return html.replace("<html>", f'<html lang="{language()}">', 1)
+
+    app.interpolate_index = with_language

@@ -111,3 +111,12 @@ def test_the_json_api_answers_in_english_whatever_the_language(client: Any) -> N
     client.get("/?lang=ru")
     response = client.post("/api/tasks", json={"n": 0}, headers={"Accept-Language": "ru"})
     assert response.get_json()["error"] == "n must be at least 1: place 1 is the first digit after the decimal point."
+
+
+def test_the_html_element_says_the_page_s_language(make_app: Any) -> None:
+    # A screen reader reads the page with the rules of <html lang>: Russian pages must say so.
+    client = make_app(START_RUNNER=False).server.test_client()
+    assert b'<html lang="en">' in client.get("/").data
+    assert b'<html lang="ru">' in client.get("/search?lang=ru").data
+    assert b'<html lang="ru">' in client.get("/").data  # the choice is remembered
+    assert b'<html lang="en">' in client.get("/no-such-page?lang=en").data
