@@ -65,6 +65,9 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     # Files sent from disk are Dash's assets, their address fingerprinted with the file's time (?m=...):
     # a browser may keep them a year, and a changed file gets a new address.
     server.config["SEND_FILE_MAX_AGE_DEFAULT"] = 365 * 24 * 3600
+    # Flask-Compress compresses a streamed answer lazily and never closes the file under it: files from disk
+    # are read whole first (_whole_files), and nothing streamed is compressed.
+    server.config["COMPRESS_STREAMS"] = False
     # Flask-Compress (Dash's compress=True): what the pages load and the JSON answers, not text/plain. The
     # digit downloads are text/plain, sent by waitress's and gunicorn's file wrappers from their event loops:
     # compressing one of 10^9 places would read the whole file into memory and hold a thread for a slow reader.
@@ -150,6 +153,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     callbacks.register(app)
     security.register(app)
     page_status.register(app)
+    server.after_request(_whole_files)
     i18n.declare_language(app)
     # Every block of the stored digits is checked once, in the background; a damaged one is repaired.
     threading.Thread(target=service.check_stored_digits, name="pi-digit-check", daemon=True).start()
@@ -157,6 +161,18 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     if server.config["START_RUNNER"] or server.config["BROKER_URL"]:
         runner.start()
     return app
+
+
+# The small files a page loads from disk (its assets, Swagger UI's): read whole, so they can be compressed.
+_FILES_TO_COMPRESS = {"_dash_assets.static", "openapi.docs_asset", "openapi.docs"}
+
+
+def _whole_files(response: flask.Response) -> flask.Response:
+    # Registered after Flask-Compress, so it runs before it (Flask runs these last registered first).
+    if flask.request.endpoint in _FILES_TO_COMPRESS and response.is_streamed:
+        response.direct_passthrough = False
+        response.make_sequence()  # reads the file and closes it when the answer is sent
+    return response
 
 
 def _background_callback_manager(data_dir: Path, settings: Mapping[str, Any]) -> dash.DiskcacheManager:

@@ -9,6 +9,7 @@ from dash.development.base_component import Component
 from compute.digit_search import chance
 from compute.messages import N_
 from i18n import _
+from i18n import approximate
 from i18n import fill
 from i18n import ngettext
 from i18n import number
@@ -59,7 +60,7 @@ def results_view(result: SearchResult, complete: bool) -> html.Div:
                     "Chance alone would give {expected} occurrences in that many places; the probability of at "
                     "least one is {probability}."
                 ),
-                expected=_float(odds.expected),
+                expected=approximate(odds.expected),
                 probability=_percent(odds.probability),
             ),
             className="small text-muted mb-1",
@@ -91,13 +92,7 @@ def results_view(result: SearchResult, complete: bool) -> html.Div:
     return html.Div(lines)
 
 
-def _float(value: float) -> str:
-    if value >= 100:
-        return number(round(value))
-    return number(value, decimals=3) if value >= 0.001 else f"{value:.2e}"
-
-
 def _percent(probability: float) -> str:
     if 0 < probability < 0.0001:
-        return f"{probability * 100:.2e} %"
+        return f"{approximate(probability * 100)} %"
     return number(probability * 100, decimals=2) + " %"

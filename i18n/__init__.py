@@ -13,6 +13,7 @@ import contextvars
 import functools
 import gettext as gettext_module
 import io
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -91,6 +92,30 @@ def number(value: int | float, decimals: int | None = None) -> str:
     """A number as the request's language writes it: 1,000,000 in English, 1 000 000 in Russian."""
     pattern = None if decimals is None else "#,##0." + "0" * decimals if decimals else "#,##0"
     return format_decimal(value, format=pattern, locale=language())
+
+
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def approximate(value: float) -> str:
+    """An expected quantity with the precision it has, as the language writes it.
+
+    1,235 and 12.5 and 1.0 and 0.25 and 0.01 in English; 2.3×10⁻⁵ below a hundredth (2,3×10⁻⁵ in Russian).
+    Never 1.000, which an English reader takes for a thousand.
+    """
+    if value <= 0:
+        return number(0)
+    if value >= 100:
+        return number(round(value))
+    if value >= 1:
+        return number(value, decimals=1)
+    if value >= 0.01:
+        return format_decimal(value, format="0.0#", locale=language())
+    exponent = math.floor(math.log10(value))
+    mantissa = round(value / 10**exponent, 1)
+    if mantissa >= 10:  # 9.96e-6 rounds to 10.0: write 1.0 x 10^-5
+        mantissa, exponent = mantissa / 10, exponent + 1
+    return f"{number(mantissa, decimals=1)}×10{str(exponent).translate(_SUPERSCRIPTS)}"
 
 
 def explain(error: Explained) -> str:

@@ -120,3 +120,23 @@ def test_the_html_element_says_the_page_s_language(make_app: Any) -> None:
     assert b'<html lang="ru">' in client.get("/search?lang=ru").data
     assert b'<html lang="ru">' in client.get("/").data  # the choice is remembered
     assert b'<html lang="en">' in client.get("/no-such-page?lang=en").data
+
+
+@pytest.mark.parametrize(
+    ("value", "english", "russian"),
+    [
+        (1234.4, "1,234", "1\xa0234"),
+        (12.46, "12.5", "12,5"),
+        (1.0, "1.0", "1,0"),
+        (0.25, "0.25", "0,25"),
+        (0.01, "0.01", "0,01"),
+        (2.34e-5, "2.3×10⁻⁵", "2,3×10⁻⁵"),
+        (9.96e-6, "1.0×10⁻⁵", "1,0×10⁻⁵"),
+    ],
+)
+def test_an_expected_count_has_the_precision_it_has_in_each_language(value: float, english: str, russian: str) -> None:
+    # "1.000 occurrences" reads as a thousand in English: never three zeros after the point.
+    with i18n.speaking("en"):
+        assert i18n.approximate(value) == english
+    with i18n.speaking("ru"):
+        assert i18n.approximate(value) == russian
