@@ -27,7 +27,7 @@ dagcomponentfuncs.TaskStatus = function (props) {
             + percent + "%";
         var bar = React.createElement(
             "div", {className: "progress flex-grow-1", role: "progressbar", "aria-valuenow": percent,
-                    "aria-valuemin": 0, "aria-valuemax": 100, title: label},
+                    "aria-valuemin": 0, "aria-valuemax": 100, "aria-label": label, title: label},
             React.createElement("div", {className: "progress-bar progress-bar-striped progress-bar-animated",
                                         style: {width: percent + "%"}}, label)
         );

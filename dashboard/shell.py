@@ -31,7 +31,8 @@ def shell_layout() -> html.Div:
                 dark=True,
                 className="mb-4",
             ),
-            dbc.Container(dash.page_container, fluid="lg"),
+            # The landmarks a screen reader jumps between: navigation, the page's main content, the footer.
+            html.Main(dbc.Container(dash.page_container, fluid="lg")),
             html.Footer(
                 dbc.Container(
                     [

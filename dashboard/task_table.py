@@ -80,7 +80,8 @@ def columns() -> list[dict[str, Any]]:
         },
         {
             "field": "cancel",
-            "headerName": "",
+            # A header a screen reader can say (axe: empty-table-header); the column holds Cancel buttons.
+            "headerName": _("Cancel"),
             "cellRenderer": "CancelButton",
             # Its value is the status, so the button goes when the task finishes (see above).
             "valueGetter": {"function": "params.data ? params.data.status : ''"},

@@ -48,12 +48,22 @@ def status_badge(task: Task) -> html.Div:
     """The status as a badge, with a progress bar while running and the reason on error."""
     public = describe(task)
     children: list[Component] = [
-        dbc.Badge(status_label(task["status"]), color=BADGE_COLOURS[task["status"]], className="fs-6")
+        # text-bg-*: Bootstrap picks the text colour that reads on that background (white on yellow did not).
+        dbc.Badge(
+            status_label(task["status"]),
+            color=BADGE_COLOURS[task["status"]],
+            className=f"fs-6 text-bg-{BADGE_COLOURS[task['status']]}",
+        )
     ]
     if task["status"] == RUNNING:
         percent = round(public["progress"] * 100)
         label = f"{phase_label(task['phase'])} · {'≈' if public['progress_is_estimate'] else ''}{percent}%"
-        children.append(dbc.Progress(value=percent, label=label, striped=True, animated=True, className="mt-2"))
+        # Bootstrap's progress bar, with the name a screen reader says (axe: aria-progressbar-name).
+        bar = html.Div(
+            label, className="progress-bar progress-bar-striped progress-bar-animated", style={"width": f"{percent}%"}
+        )
+        aria = {"aria-label": label, "aria-valuenow": percent, "aria-valuemin": 0, "aria-valuemax": 100}
+        children.append(html.Div(bar, className="progress mt-2", role="progressbar", **aria))
         if public["progress_is_estimate"]:
             children.append(
                 html.Div(_("progress is estimated from the time similar n took"), className="small text-muted")

@@ -14,6 +14,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable
+from collections.abc import Generator
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from tasks.service import TaskService
 from tasks.store import schema
 from tasks.store.queries import TaskStore
 from tasks.store.tables import connect
+from tests.axe import violations as axe_violations
 from tests.dash_server import StoppingThreadedRunner
 from tests.held_worker import control_folder
 
@@ -287,6 +289,31 @@ def is_gone(process: psutil.Process) -> bool:
         return not process.is_running() or process.status() == psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return True
+
+
+@pytest.fixture(autouse=True)
+def _axe_finds_nothing(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every browser test ends with axe-core run on the page it left open: no accessibility violation."""
+    browsers = [
+        request.getfixturevalue(name) for name in ("dash_duo", "second_browser") if name in request.fixturenames
+    ]
+    yield
+    outcome = getattr(request.node, "rep_call", None)
+    exempt = request.node.get_closest_marker("not_our_page")  # a page another project draws; the docs say why
+    if outcome is not None and outcome.passed and exempt is None:  # a failed test's page says nothing more
+        for browser in browsers:
+            found = axe_violations(browser.driver)
+            assert found == [], f"axe-core on {browser.driver.current_url}: {found}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Keep each phase's outcome on the test item, so a fixture's teardown can tell whether the test passed."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
 
 
 @pytest.fixture

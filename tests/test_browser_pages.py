@@ -14,6 +14,7 @@ from dash.testing.browser import Browser
 import i18n
 from compute.hex_digits import hex_digits_at
 from dashboard import ids
+from tests.axe import violations as axe_violations
 from tests.conftest import service_of
 from tests.conftest import type_into
 from tests.conftest import wait_for
@@ -235,3 +236,40 @@ def test_brws014_on_a_390_pixel_phone_the_answer_is_on_screen_without_sideways_s
         width = dash_duo.driver.execute_script("return document.documentElement.scrollWidth")
         assert width <= 390, f"{address} is {width} px wide"
     assert dash_duo.get_logs() == []
+
+
+@pytest.mark.parametrize("width", [1400, 390])  # a desk and a phone, one test each so they run side by side
+def test_brws015_axe_core_finds_nothing_on_any_page_in_either_language_at_either_width(
+    dash_duo: Any, held: Any, reference_digits: str, width: int
+) -> None:
+    app, workers = held(SEARCH_INDEX_PLACES=INDEXED, WORKERS=1)
+    service = service_of(app)
+    service.digits.extend(reference_digits)
+    done, hexadecimal = service.submit(1000), service.submit(1000, raw_radix=16)  # both known: done at once
+    running = service.submit(2_000_000)  # past the stored places: held running at 30 %
+    workers.process(running["id"])
+    workers.report(running["id"], 0.3, 2_000_000)
+    cancelled = service.store.create(5)
+    service.store.cancel(cancelled["id"])
+    failed = service.store.create(7)
+    service.store.fail(failed["id"], "The computation failed: a test", statuses=("queued",))
+    dash_duo.start_server(app)
+    pages = {
+        "/": f"#{ids.TASKS_GRID} .ag-row[row-id]",
+        **{f"/task/{task['id']}": f"#{ids.TASK_STATUS}" for task in (done, hexadecimal, running, cancelled, failed)},
+        "/search?q=14159": ".search-positions",
+        "/search?q=abc": ".text-danger",
+        "/digits?place=762&length=6": "mark.search-match",
+        "/no/such/page": "#not-found-message",
+    }
+    dash_duo.driver.set_window_size(width, 900)
+    for language in ("en", "ru"):
+        for address, ready in pages.items():
+            dash_duo.wait_for_page(f"{dash_duo.server_url}{address}{'&' if '?' in address else '?'}lang={language}")
+            dash_duo.wait_for_element(ready, timeout=10)
+            found = axe_violations(dash_duo.driver)
+            assert found == [], f"{address} in {language} at {width} px: {found}"
+    workers.release(running["id"])
+    status = "Failed to load resource: the server responded with a status of 404 (NOT FOUND)"
+    reported = {entry["message"] for entry in dash_duo.get_logs()}
+    assert reported == {f"{dash_duo.server_url}/no/such/page?lang={code} - {status}" for code in ("en", "ru")}

@@ -62,6 +62,9 @@ def test_schemathesis_finds_nothing(server: Server, tmp_path: Path) -> None:
     assert " passed" in found.stdout.split("SUMMARY")[-1]
 
 
+# Swagger UI's own markup breaks three axe-core rules (color-contrast of its method badges, nested-interactive
+# in its operation summaries, heading-order): upstream's, documented in docs/api.md; the app's pages are checked.
+@pytest.mark.not_our_page
 def test_api_docs_page_shows_every_operation_from_this_server(dash_duo: Any, app: Any) -> None:
     # Swagger UI 5 from this server, under the pages' Content-Security-Policy: a blocked script would
     # leave the page empty and say so in the console.
