@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import fill
 from tests.conftest import service_of
+from tests.conftest import small_disk
 
 BIG = 2**63
 
@@ -206,23 +206,8 @@ def test_a_callback_body_that_is_not_json_is_400(callback_client: Any) -> None:
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     """A 1 MiB file system of the test's own (tmpfs), unmounted afterwards."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small file system to fill needs root (CI runs as root)")
-    mount_point = tmp_path / "tiny"
-    mount_point.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)], check=True)
-    yield mount_point
-    subprocess.run(["umount", "-l", str(mount_point)], check=True)
-
-
-def fill(folder: Path) -> None:
-    with open(folder / "filler", "wb") as filler:
-        try:
-            while True:
-                filler.write(b"\0" * 65536)
-                filler.flush()
-        except OSError:
-            pass
+    with small_disk(tmp_path / "tiny", "1m") as mount_point:
+        yield mount_point
 
 
 def test_a_full_disk_is_503_with_a_message_and_changes_nothing(make_app: Any, tiny_disk: Path) -> None:

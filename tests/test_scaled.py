@@ -6,7 +6,6 @@ other worker but the database URL and the broker URL.
 
 from __future__ import annotations
 
-import errno
 import os
 import socket
 import subprocess
@@ -27,8 +26,10 @@ from tasks.records import RUNNING
 from tests.celery_workers import LEASE_SECONDS
 from tests.celery_workers import SHARED_BROKER
 from tests.celery_workers import Cluster
+from tests.conftest import fill
 from tests.conftest import is_gone
 from tests.conftest import service_of
+from tests.conftest import small_disk
 from tests.conftest import wait_for
 from tests.own_postgres import OwnPostgres
 from tests.servers import Server
@@ -103,26 +104,11 @@ def test_a_task_whose_places_another_machine_is_computing_waits_for_them(
         assert cluster.wait_status(task_id, DONE)["digit"] == reference_digits[n - 1]
 
 
-def fill(folder: Path) -> None:
-    """Fill the file system of ``folder`` to the last byte."""
-    with open(folder / "filler", "wb") as filler:
-        try:
-            while True:
-                filler.write(b"\0" * 65536)
-                filler.flush()
-        except OSError as error:
-            assert error.errno == errno.ENOSPC
-
-
 def test_a_full_disk_gives_the_task_back_and_a_machine_with_room_finishes_it(
     cluster: Cluster, reference_digits: str, tmp_path: Path
 ) -> None:
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small file system to fill needs root (CI runs as root)")
     digits = tmp_path / "machine-1" / "data" / "digits"  # that machine's digit store on a disk of 8 MiB
-    digits.mkdir(parents=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(digits)], check=True)
-    try:
+    with small_disk(digits, "8m"):
         full = cluster.start_worker("machine-1")
         task_id = cluster.submit(300_000)
         full.held.process(task_id)
@@ -136,9 +122,7 @@ def test_a_full_disk_gives_the_task_back_and_a_machine_with_room_finishes_it(
         cluster.start_worker("machine-2", held=False)  # ... and a machine with room computes it
         done = cluster.wait_status(task_id, DONE)
         assert done["digit"] == reference_digits[299_999] and done["attempts"] == 1
-    finally:
-        full.stop()
-        subprocess.run(["umount", "-l", str(digits)], check=True)
+        full.stop()  # before its disk goes
 
 
 def test_a_pool_process_killed_mid_task_loses_nothing(cluster: Cluster, reference_digits: str) -> None:
