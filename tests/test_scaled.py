@@ -328,8 +328,10 @@ def test_search_and_statistics_answer_from_digits_another_machine_computed(
     cluster.start_worker("machine-1", held=False)
     task_id = cluster.submit(20_000)
     cluster.wait_status(task_id, DONE)
-    # The web process searches its own mirror of the published digits.
-    found = wait_for(lambda: (r := cluster.client.get("/api/search?q=999999").get_json())["count"] and r)
+    # The web process searches its own mirror of the published digits, once it has them (searches are
+    # limited per client a minute: wait on the engine's count of stored places, not by searching).
+    wait_for(lambda: cluster.client.get("/api/engine").get_json()["stored_places"] >= 20_000, timeout=30)
+    found = cluster.client.get("/api/search?q=999999").get_json()
     assert found["first"] == 762 and found["searched"] >= 20_000
     stats = cluster.client.get("/api/stats?n=20000").get_json()
     assert stats["counts"] == {digit: reference_digits[:20_000].count(digit) for digit in "0123456789"}
