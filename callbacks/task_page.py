@@ -17,6 +17,7 @@ from dashboard import ids
 from dashboard.digits_view import WINDOW
 from dashboard.digits_view import render_digits
 from dashboard.digits_view import window_around
+from dashboard.labels import status_label
 from dashboard.task_view import digits_area
 from dashboard.task_view import status_badge
 from dashboard.task_view import timings
@@ -33,7 +34,8 @@ def refresh_task(_tick: int, task_id: int) -> tuple[Any, ...]:
     task = service().get(task_id)
     finished = task["status"] in FINISHED
     area = digits_area(task) if finished else dash.no_update
-    return status_badge(task), task["digit"] or "–", timings(task), area, finished
+    spoken = status_label(task["status"])  # the same text each second: nothing new for a screen reader to say
+    return status_badge(task), spoken, task["digit"] or "–", timings(task), area, finished
 
 
 def move_window(
@@ -73,6 +75,7 @@ def register(app: dash.Dash) -> None:
     """Attach this page's callbacks to ``app``."""
     app.callback(
         Output(ids.TASK_STATUS, "children"),
+        Output(ids.TASK_STATUS_SPOKEN, "children"),
         Output(ids.TASK_DIGIT, "children"),
         Output(ids.TASK_TIMINGS, "children"),
         Output(ids.DIGITS_AREA, "children"),

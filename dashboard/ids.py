@@ -20,6 +20,8 @@ TASKS_CHANGED = "tasks-changed"
 TASK_ID = "task-id"
 TASK_REFRESH = "task-refresh"
 TASK_STATUS = "task-status"
+# Hidden from sight, read by screen readers: the status in words, which changes only when the status does.
+TASK_STATUS_SPOKEN = "task-status-spoken"
 TASK_DIGIT = "task-digit"
 TASK_TIMINGS = "task-timings"
 DIGITS_AREA = "digits-area"

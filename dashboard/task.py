@@ -11,6 +11,7 @@ from dash import dcc
 from dash import html
 
 from dashboard import ids
+from dashboard.labels import status_label
 from dashboard.task_view import digits_area
 from dashboard.task_view import not_found
 from dashboard.task_view import status_badge
@@ -64,6 +65,13 @@ def layout(task_id: str | None = None, **_query: str) -> html.Div:
                         [
                             html.Div(_("Status"), className="text-muted small"),
                             html.Div(status_badge(task), id=ids.TASK_STATUS),
+                            # The badge and its progress change every second; this only when the status does.
+                            html.Div(
+                                status_label(task["status"]),
+                                id=ids.TASK_STATUS_SPOKEN,
+                                role="status",
+                                className="visually-hidden",
+                            ),
                         ],
                         md=5,
                     ),

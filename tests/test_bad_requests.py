@@ -133,7 +133,8 @@ def test_the_real_rows_request_is_answered(callback_client: Any) -> None:
     assert response.get_json()["response"]["tasks-grid"]["getRowsResponse"] == {"rowData": [], "rowCount": 0}
 
 
-TASK_OUTPUTS = [("task-status", "children"), ("task-digit", "children"), ("task-timings", "children")]
+TASK_OUTPUTS = [("task-status", "children"), ("task-status-spoken", "children"), ("task-digit", "children")]
+TASK_OUTPUTS += [("task-timings", "children")]
 TASK_OUTPUTS += [("digits-area", "children"), ("task-refresh", "disabled")]
 
 

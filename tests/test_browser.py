@@ -132,11 +132,15 @@ def test_brws007_a_running_task_page_fills_in_and_pages_through_ten_million_plac
     workers.report(task["id"], 0.4, 10_000_000)
     dash_duo.wait_for_contains_text(f"#{ids.TASK_STATUS}", "running", timeout=30)
     dash_duo.wait_for_contains_text(f"#{ids.TASK_STATUS}", "40%", timeout=10)
+    # What a screen reader is told (a live region): the status, not each second's progress.
+    spoken = dash_duo.find_element(f"#{ids.TASK_STATUS_SPOKEN}")
+    assert spoken.get_attribute("role") == "status" and spoken.get_attribute("textContent") == "running"
     # The engine's 10^7 places (checked against the reference hash) stored while it runs: released, the
     # real compute process finds them and finishes, as it does when another task computed them meanwhile.
     DigitStore(tmp_path / "data" / "digits").extend(ten_million_places)
     workers.release(task["id"])
     dash_duo.wait_for_text_to_equal(f"#{ids.TASK_STATUS}", "done", timeout=30)
+    wait_for(lambda: dash_duo.find_element(f"#{ids.TASK_STATUS_SPOKEN}").get_attribute("textContent") == "done")
     assert dash_duo.find_element(f"#{ids.TASK_DIGIT}").text == checkpoints["digit_at"]["10000000"]
     assert dash_duo.find_element(f"#{ids.PI_DIGITS}").text.endswith(checkpoints["window_ending_at"]["10000000"])
     assert dash_duo.find_element(f"#{ids.PI_DIGITS} mark.nth-digit").text == checkpoints["digit_at"]["10000000"]
