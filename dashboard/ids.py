@@ -62,3 +62,5 @@ PAGE_LANGUAGE = "page-language"
 
 # The window of digits at a place (a search result)
 WINDOW_PAGE_DIGITS = "window-page-digits"
+# The convergence chart in words (its text equivalent).
+CONVERGENCE_IN_WORDS = "convergence-in-words"

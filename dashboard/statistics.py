@@ -57,8 +57,30 @@ def statistics_section(n: int) -> Component:
             ),
             html.H2(_("Each digit's share as the places grow"), className="h5 mt-4"),
             dcc.Graph(id=ids.DIGIT_CONVERGENCE, figure=_convergence_chart(points, counts), config=_GRAPH_CONFIG),
+            html.P(_convergence_in_words(points, counts), id=ids.CONVERGENCE_IN_WORDS, className="small"),
         ],
         className="statistics",
+    )
+
+
+def _convergence_in_words(points: list[int], counts: list[npt.NDArray[np.int64]]) -> str:
+    # The chart's message for those who cannot see it: how far apart the shares are, first and last.
+    def spread(at: int) -> tuple[str, str]:
+        shares = counts[at] / points[at]
+        return number(shares.min() * 100, decimals=1) + " %", number(shares.max() * 100, decimals=1) + " %"
+
+    (low_first, high_first), (low, high) = spread(0), spread(-1)
+    return translate(
+        N_(
+            "In places 1 to {first} the digits' shares range from {low_first} to {high_first}; "
+            "in places 1 to {n}, from {low} to {high}."
+        ),
+        first=points[0],
+        n=points[-1],
+        low_first=low_first,
+        high_first=high_first,
+        low=low,
+        high=high,
     )
 
 

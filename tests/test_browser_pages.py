@@ -143,6 +143,10 @@ def test_brws012_a_task_page_charts_its_digits_and_a_hex_task_shows_its_hex_digi
     lines = wait_for(lambda: dash_duo.driver.execute_script(plotted.format(ids.DIGIT_CONVERGENCE) + ".length"))
     assert lines == 10
     assert "with 9 degrees of freedom; p-value" in dash_duo.find_element(f"#{ids.CHI_SQUARE}").text
+    # The convergence chart in words, for those who cannot see it: the shares' spread at the end.
+    shares = [reference_digits[:20_000].count(str(d)) / 20_000 * 100 for d in range(10)]
+    words = dash_duo.find_element(f"#{ids.CONVERGENCE_IN_WORDS}").text
+    assert words.endswith(f"in places 1 to 20,000, from {min(shares):.1f} % to {max(shares):.1f} %.")
     assert dash_duo.get_logs() == []
 
 
