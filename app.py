@@ -20,6 +20,7 @@ import api
 import api.openapi
 import api.operations
 import api.pi_delivery
+import api.swagger_ui
 import callbacks
 import config
 import errors
@@ -132,6 +133,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     server.register_blueprint(api.operations.blueprint)
     server.register_blueprint(api.pi_delivery.blueprint)
     server.register_blueprint(api.openapi.blueprint)
+    server.register_blueprint(api.swagger_ui.blueprint)
     errors.register(server)
     i18n.register(server)
 
@@ -166,7 +168,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
 
 
 # The small files a page loads from disk (its assets, Swagger UI's): read whole, so they can be compressed.
-_FILES_TO_COMPRESS = {"_dash_assets.static", "openapi.docs_asset", "openapi.docs"}
+_FILES_TO_COMPRESS = {"_dash_assets.static", "swagger_ui.docs_asset", "swagger_ui.docs"}
 
 
 def _whole_files(response: flask.Response) -> flask.Response:

@@ -1,4 +1,4 @@
-"""``GET /api/openapi.json``: the OpenAPI 3.1 contract of the JSON API, and ``GET /api/docs`` to read it.
+"""``GET /api/openapi.json``: the OpenAPI 3.1 contract of the JSON API (api/swagger_ui.py shows it at /api/docs).
 
 Written out here rather than derived from decorators: the API is ten operations, and a test
 (tests/test_openapi.py) checks that every route of the app is in this document and every operation
@@ -8,11 +8,9 @@ the same constants the views use, and the largest n from the running server's PI
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import flask
-import flask_openapi3_swagger
 
 import api
 from api.pi_delivery import MOST_DIGITS
@@ -388,27 +386,3 @@ def _task_schema() -> dict[str, Any]:
 def openapi() -> flask.Response:
     """The contract, as JSON."""
     return flask.jsonify(document(flask.current_app.config["MAX_N"]))
-
-
-# Swagger UI's files, from the pinned package that ships them (served here: no outside host), and ours.
-_SWAGGER_UI = Path(flask_openapi3_swagger.__file__).parent / "templates" / "swagger"
-_PAGE = Path(__file__).parent / "docs_page"
-_ASSETS = {
-    "swagger-ui.css": _SWAGGER_UI / "css",
-    "swagger-ui-bundle.js": _SWAGGER_UI / "js",
-    "start.js": _PAGE,
-}
-
-
-@blueprint.get("/api/docs")
-def docs() -> flask.Response:
-    """The contract to read and try, in Swagger UI."""
-    return flask.send_from_directory(_PAGE, "index.html", max_age=300)
-
-
-@blueprint.get("/api/docs/<name>")
-def docs_asset(name: str) -> flask.Response:
-    """Swagger UI's script and style sheet, and the page's own start script."""
-    if name not in _ASSETS:
-        flask.abort(404)
-    return flask.send_from_directory(_ASSETS[name], name, max_age=86400)

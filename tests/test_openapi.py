@@ -17,7 +17,7 @@ from tests.conftest import wait_for
 from tests.servers import Server
 
 # Flask's own and the pages': not part of the JSON API.
-NOT_THE_API = {"static", "/", "/<path:path>", "api.not_an_endpoint", "openapi.docs", "openapi.docs_asset"}
+NOT_THE_API = {"static", "/", "/<path:path>", "api.not_an_endpoint", "swagger_ui.docs", "swagger_ui.docs_asset"}
 
 
 def test_every_route_is_in_the_contract_and_every_operation_is_a_route(app: Any) -> None:
