@@ -9,7 +9,7 @@
     GET    /api/search?q=<digits>&limit=<k>    -> where a string of digits occurs in the stored places
     GET    /api/stats?n=<places>               -> how often each digit occurs in places 1..n
     GET    /api/engine                         -> the engine (native or portable) and limits
-    GET    /api/openapi.json, /api/docs        -> the contract of all of these (api/openapi.py), in Swagger UI (api/swagger_ui.py)
+    GET    /api/openapi.json, /api/docs        -> the contract of these (api/openapi.py; Swagger UI: api/swagger_ui.py)
     GET    /v1/pi?start=&numberOfDigits=       -> Google's Pi Delivery API (api/pi_delivery.py)
 
 Errors are JSON {"error": message} with a 4xx status.
