@@ -67,6 +67,32 @@ class NeverFits(Explained):
     status = 422
 
 
+class _PerMinute:
+    """Moving one-minute windows of counts in the limits' storage (``limits``, the engine of Flask-Limiter).
+
+    While a shared storage (Redis) is down, each process counts on its own, as Flask-Limiter's in-memory
+    fallback does: the limit holds per process.
+    """
+
+    def __init__(self, storage_uri: str) -> None:
+        self._shared = MovingWindowRateLimiter(storage_from_string(storage_uri))
+        self._local = MovingWindowRateLimiter(storage_from_string("memory://"))
+
+    def hit(self, most: int, key: str) -> int | None:
+        """Count one for ``key``: None if that is within ``most`` a minute, else the seconds until it would be."""
+        rate = RateLimitItemPerMinute(most)
+        window = self._shared
+        try:
+            admitted = window.hit(rate, key)
+        except (ConnectionError, OSError, RedisError) as error:
+            log.warning("the limits' storage is down (%s): counting in this process meanwhile", error)
+            window = self._local
+            admitted = window.hit(rate, key)
+        if admitted:
+            return None
+        return max(1, math.ceil(window.get_window_stats(rate, key).reset_time - time.time()))
+
+
 @dataclass(frozen=True)
 class _Scope:
     """Whose submissions a limit counts: one person (owner cookie), or everyone behind one address."""
@@ -87,10 +113,7 @@ class Fairness:
         self.limits = limits
         self._store = store
         self._max_n = max_n
-        self._window = MovingWindowRateLimiter(storage_from_string(limits.storage_uri))
-        # While a shared storage (Redis) is down, each process counts on its own,
-        # as Flask-Limiter's in-memory fallback does: the limit holds per process.
-        self._fallback = MovingWindowRateLimiter(storage_from_string("memory://"))
+        self._per_minute = _PerMinute(limits.storage_uri)
 
     def admit(
         self, client: str, n: int, answered_at_once: bool, radix: int = DECIMAL, owner: str | None = None
@@ -147,17 +170,9 @@ class Fairness:
                 )
 
     def _count_submission(self, scope: _Scope) -> None:
-        rate = RateLimitItemPerMinute(self.limits.submissions_per_minute * scope.times)
-        window = self._window
-        try:
-            admitted = window.hit(rate, scope.key)
-        except (ConnectionError, OSError, RedisError) as error:
-            log.warning("the limits' storage is down (%s): counting in this process meanwhile", error)
-            window = self._fallback
-            admitted = window.hit(rate, scope.key)
-        if admitted:
+        retry_after = self._per_minute.hit(self.limits.submissions_per_minute * scope.times, scope.key)
+        if retry_after is None:
             return
-        retry_after = math.ceil(window.get_window_stats(rate, scope.key).reset_time - time.time())
         if not scope.person:
             raise _address_over_limit(retry_after)
         raise OverLimit(
@@ -206,9 +221,7 @@ class ScanLimits:
     """
 
     def __init__(self, per_minute: int, at_once: int, storage_uri: str = "memory://") -> None:
-        self._rate = RateLimitItemPerMinute(per_minute)
-        self._window = MovingWindowRateLimiter(storage_from_string(storage_uri))
-        self._fallback = MovingWindowRateLimiter(storage_from_string("memory://"))
+        self._per_minute = _PerMinute(storage_uri)
         self._slots = threading.BoundedSemaphore(at_once)
         self.per_minute = per_minute
 
@@ -219,12 +232,7 @@ class ScanLimits:
         :raises OverLimit: past the client's scans a minute.
         :raises Busy: while every slot is taken.
         """
-        key = f"scan:{client}"
-        try:
-            admitted = self._window.hit(self._rate, key)
-        except (ConnectionError, OSError, RedisError):
-            admitted = self._fallback.hit(self._rate, key)
-        if not admitted:
+        if self._per_minute.hit(self.per_minute, f"scan:{client}") is not None:
             raise OverLimit(
                 N_("You have searched every stored place {count} times in the last minute; try again in a moment."),
                 60,
