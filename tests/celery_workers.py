@@ -160,8 +160,12 @@ class Cluster:
 
 
 @pytest.fixture
-def cluster_on(make_app: Callable[..., Any], postgres_url: str, tmp_path: Path) -> Iterator[Callable[[str], Cluster]]:
-    """Build a cluster on a broker URL; its workers are killed after the test."""
+def cluster_on(postgres_url: str, make_app: Callable[..., Any], tmp_path: Path) -> Iterator[Callable[[str], Cluster]]:
+    """Build a cluster on a broker URL; its workers are killed after the test.
+
+    postgres_url first: set up first, torn down last, so its schema is dropped only once the app's
+    runner has stopped (dropped under a live mirror thread, PostgreSQL once reported a deadlock).
+    """
     clusters: list[Cluster] = []
 
     def build(broker_url: str) -> Cluster:
