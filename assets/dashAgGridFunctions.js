@@ -28,3 +28,19 @@ dagfuncs.formatSeconds = function (params) {
     var seconds = params.value.toLocaleString(locale, {minimumFractionDigits: 2, maximumFractionDigits: 2});
     return ((params.context && params.context.seconds) || "{seconds} s").replace("{seconds}", seconds);
 };
+
+// AG Grid keeps the keyboard's focus on the cell, never on the link or the button a cell renderer draws:
+// Enter (and Space, for a button) on such a cell presses what it holds, as a click would.
+dagfuncs.pressOnEnter = function (params) {
+    var event = params.event;
+    if (event.type !== "keydown" || (event.key !== "Enter" && event.key !== " ")) {
+        return false;
+    }
+    var control = event.target.querySelector(event.key === "Enter" ? "a, button" : "button");
+    if (!control) {
+        return false;
+    }
+    event.preventDefault();
+    control.click();
+    return true;
+};

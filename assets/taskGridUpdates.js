@@ -2,26 +2,36 @@
 // The grid uses AG Grid's infinite row model, which takes no row transactions:
 // changed rows of the shown page are set in place, and a page whose rows changed
 // (a new task, a filter's rows moving) is fetched again from the server.
+// A change of status of the visitor's own tasks is also put into words for a screen reader.
 window.dash_clientside = window.dash_clientside || {};
 window.dash_clientside.taskGrid = {
     apply: function (updates, gridId) {
+        var nothing = window.dash_clientside.no_update;
         if (!updates) {
-            return window.dash_clientside.no_update;
+            return [nothing, nothing];
         }
         var api = dash_ag_grid.getApi(gridId);
         if (!api) {
-            return window.dash_clientside.no_update;
+            return [nothing, nothing];
         }
+        var said = [];
         if (updates.refetch) {
             api.refreshInfiniteCache();
         } else {
+            var context = api.getGridOption("context") || {};
             updates.rows.forEach(function (row) {
                 var node = api.getRowNode(String(row.id));
-                if (node) {
-                    node.setData(row);
+                if (!node) {
+                    return;
                 }
+                if (row.mine && node.data && node.data.status !== row.status && context.ownStatus) {
+                    var template = row.status === "done" && row.digit != null ? context.ownDone : context.ownStatus;
+                    said.push(template.replace("{id}", row.id).replace("{status}", row.status_label || row.status)
+                        .replace("{digit}", row.digit));
+                }
+                node.setData(row);
             });
         }
-        return updates.revision;
+        return [updates.revision, said.length ? said.join(" ") : nothing];
     },
 };

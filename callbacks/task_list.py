@@ -152,6 +152,7 @@ def register(app: dash.Dash) -> None:
     app.clientside_callback(
         ClientsideFunction(namespace="taskGrid", function_name="apply"),
         Output(ids.GRID_APPLIED, "data"),
+        Output(ids.OWN_TASKS_SPOKEN, "children"),
         Input(ids.GRID_UPDATES, "data"),
         State(ids.TASKS_GRID, "id"),
         prevent_initial_call=True,

@@ -30,8 +30,10 @@ def layout(**_query: str) -> html.Div:
                 className="text-muted",
             ),
             _submit_form(),
-            html.Div(id=ids.ACTION_MESSAGE, className="my-2"),
+            html.Div(id=ids.ACTION_MESSAGE, className="my-2", role="status"),
             task_grid(),
+            # What a screen reader says when one of the visitor's own tasks changes status (the grid is silent).
+            html.Div(id=ids.OWN_TASKS_SPOKEN, role="status", className="visually-hidden"),
             dcc.Interval(id=ids.TASKS_REFRESH, interval=flask.current_app.config["REFRESH_MS"]),
             # Which page the grid shows, the last revision applied to it, and the poll's result.
             dcc.Store(id=ids.GRID_SHOWN),

@@ -22,6 +22,7 @@ TASK_REFRESH = "task-refresh"
 TASK_STATUS = "task-status"
 # Hidden from sight, read by screen readers: the status in words, which changes only when the status does.
 TASK_STATUS_SPOKEN = "task-status-spoken"
+OWN_TASKS_SPOKEN = "own-tasks-spoken"
 TASK_DIGIT = "task-digit"
 TASK_TIMINGS = "task-timings"
 DIGITS_AREA = "digits-area"

@@ -35,7 +35,14 @@ def columns() -> list[dict[str, Any]]:
     """The grid's columns, headed in the visitor's language. Id, n, digit and status come first:
     on a phone they are what fits, and the digit is the answer."""
     return [
-        {"field": "id", "headerName": _("Task"), "cellRenderer": "TaskLink", "sort": "desc", "width": 80},
+        {
+            "field": "id",
+            "headerName": _("Task"),
+            "cellRenderer": "TaskLink",
+            "suppressKeyboardEvent": {"function": "pressOnEnter(params)"},  # Enter opens the task's page
+            "sort": "desc",
+            "width": 80,
+        },
         {
             "field": "n",
             "headerName": _("n (place)"),
@@ -83,6 +90,7 @@ def columns() -> list[dict[str, Any]]:
             # A header a screen reader can say (axe: empty-table-header); the column holds Cancel buttons.
             "headerName": _("Cancel"),
             "cellRenderer": "CancelButton",
+            "suppressKeyboardEvent": {"function": "pressOnEnter(params)"},
             # Its value is the status, so the button goes when the task finishes (see above).
             "valueGetter": {"function": "params.data ? params.data.status : ''"},
             "width": 110,
@@ -94,13 +102,26 @@ def columns() -> list[dict[str, Any]]:
 def grid_row(task: Task, viewer: Requester, now: float | None = None) -> dict[str, Any]:
     """What the grid needs of a task: its public description, trimmed, with its texts in the
     visitor's language, and whether ``viewer`` may cancel it."""
+    row = public_row(task, now)
+    row.update(row_labels(task))
+    row["mine"] = viewer.may_cancel(task["owner"])
+    return row
+
+
+def public_row(task: Task, now: float | None = None) -> dict[str, Any]:
+    """What every viewer's grid shows of a task, whoever they are and whatever their language."""
     row = describe(task, now)
     del row["url"], row["started_at"], row["finished_at"], row["worker"]
-    row["mine"] = viewer.may_cancel(task["owner"])
-    row["status_label"] = status_label(task["status"])
-    row["phase_label"] = phase_label(task["phase"]) if task["status"] == RUNNING else None
-    row["error_label"] = reason_label(task["error"]) if task["error"] else None
     return row
+
+
+def row_labels(task: Task) -> dict[str, str | None]:
+    """A task's row's texts in the language being spoken."""
+    return {
+        "status_label": status_label(task["status"]),
+        "phase_label": phase_label(task["phase"]) if task["status"] == RUNNING else None,
+        "error_label": reason_label(task["error"]) if task["error"] else None,
+    }
 
 
 def task_grid() -> dag.AgGrid:
@@ -127,6 +148,9 @@ def task_grid() -> dag.AgGrid:
                 "seconds": _("{seconds} s"),
                 "starting": phase_label(None),
                 "locale": i18n.language(),
+                # Said (a live region) when one of the visitor's own tasks changes status.
+                "ownStatus": _("Your task {id}: {status}."),
+                "ownDone": _("Your task {id} is done: the digit is {digit}."),
             },
             "domLayout": "autoHeight",
         },

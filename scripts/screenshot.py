@@ -1,5 +1,6 @@
 """Take the README's screenshots in headless Chromium: the main page with tasks in every state
-(docs/screenshot.png, and in Russian), a task page with its charts, the search page, and a phone.
+(docs/screenshot.png, and in Russian), a task page with its charts, the search page, and on a phone the main
+page, a task page and a search with hundreds of places.
 
 .venv/bin/python scripts/screenshot.py
 """
@@ -59,6 +60,8 @@ def main() -> int:
             shoot(driver, f"{base}/task/6", "task.png", "#digit-convergence .main-svg", (1280, 1900))
             shoot(driver, f"{base}/?lang=ru", "screenshot-ru.png", rows, (1280, 860))
             shoot(driver, f"{base}/?lang=en", "phone.png", rows, (390, 844))
+            shoot(driver, f"{base}/task/4", "phone-task.png", "#digit-convergence .main-svg", (390, 1500))
+            shoot(driver, f"{base}/search?q=14", "phone-search.png", ".search-positions", (390, 1100))
         finally:
             driver.quit()
             server.close()

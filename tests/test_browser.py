@@ -16,6 +16,7 @@ from tests.conftest import is_gone
 from tests.conftest import service_of
 from tests.conftest import type_into
 from tests.conftest import wait_for
+from tests.test_browser_keyboard import spoken
 
 
 def cell(task_id: int, column: str) -> str:
@@ -111,6 +112,9 @@ def test_brws004_two_browsers_see_one_live_table_and_only_the_submitter_may_canc
     workers.release(2)
     second_browser.wait_for_text_to_equal(cell(2, "status"), "done", timeout=60)
     assert second_browser.find_element(cell(2, "digit")).text == "2"
+    # Said to the submitter's screen reader, not to the other visitor's (tests/test_browser_keyboard.py).
+    wait_for(lambda: spoken(dash_duo) == "Your task 2 is done: the digit is 2.", timeout=10)
+    assert spoken(second_browser) == ""
     dash_duo.driver.refresh()  # and a reload (or a new tab) shows it too
     dash_duo.wait_for_text_to_equal(cell(2, "digit"), "2", timeout=10)
     assert dash_duo.get_logs() == [] and second_browser.get_logs() == []

@@ -32,6 +32,7 @@ def page_files(base_url: str) -> list[str]:
 def test_the_first_visit_is_compressed_to_a_quarter(base_url: str) -> None:
     files = page_files(base_url)
     assert any("dash_ag_grid" in name for name in files)
+    assert not any("dash_table" in name for name in files)  # no page draws one
     sent = raw = 0
     for name in files:
         # requests asks for gzip and decodes it: the bytes on the wire are the raw stream's.
