@@ -25,6 +25,7 @@ import callbacks
 import config
 import errors
 import i18n
+import live
 import page_status
 import security
 from callbacks.background_jobs import BoundedDiskcacheManager
@@ -250,6 +251,7 @@ def main(overrides: Mapping[str, Any] | None = None) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(overrides)
+    live.start(app.server)  # the live updates, on their own port (PI_EVENTS_PORT)
     host, port = app.server.config["HOST"], app.server.config["PORT"]
     logging.getLogger("pi").info("serving on http://%s:%s/", host, port)
     # waitress drops X-Forwarded-For unless told to keep it: behind PI_PROXY_HOPS proxies,

@@ -72,6 +72,13 @@ def _engine(value: object) -> str:
     return text
 
 
+def _address_or_path(value: object) -> str:
+    text = _text(value)
+    if text and not text.startswith(("/", "http://", "https://")):
+        raise ValueError(f"must be a path (/api/events) or an http(s) address, not {value!r}")
+    return text
+
+
 def _default_max_n() -> int:
     # The largest n this machine's memory holds with a quarter to spare, for the
     # engine its workers will load (compute/planning.py): 2 x 10^9 on 24 GiB
@@ -202,6 +209,43 @@ SETTINGS = (
             "visitors wait. `make web` leaves this to the proxy in front (docs/scale-out.md)"
         ),
         _whole_number(1, 100_000),
+    ),
+    Setting(
+        "EVENTS_PORT",
+        8051,
+        (
+            "port of the live updates (server-sent events at `/api/events`), served by each web process beside "
+            "the app's port; 0 turns push off and pages poll every `PI_REFRESH_MS`"
+        ),
+        _whole_number(0, 65535),
+    ),
+    Setting(
+        "EVENTS_URL",
+        "",
+        (
+            "where pages open the live updates, when a proxy in front serves them on the app's own address "
+            "(`/api/events`, deploy/nginx.conf)"
+        ),
+        _address_or_path,
+        shown_default="empty: the page's host at `PI_EVENTS_PORT`",
+    ),
+    Setting(
+        "EVENTS_READ_MS",
+        250,
+        "how often each web process reads the task store's changes for its live updates",
+        _whole_number(10, 10_000),
+    ),
+    Setting(
+        "EVENTS_LIMIT",
+        20_000,
+        "open live-update streams per web process; past it, pages poll instead",
+        _whole_number(1, 1_000_000),
+    ),
+    Setting(
+        "EVENTS_PER_ADDRESS",
+        100,
+        "open live-update streams per client address (tabs behind one NAT share it); past it, pages poll instead",
+        _whole_number(1, 1_000_000),
     ),
     Setting(
         "PEOPLE_PER_ADDRESS",

@@ -39,11 +39,20 @@ def register(app: dash.Dash) -> None:
             scripts = " ".join(["'self'", *app.csp_hashes()])  # Dash quotes each hash itself
             policy.append(
                 f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
-                "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
+                "img-src 'self' data:; connect-src {connect}; frame-ancestors 'none'; base-uri 'self'; "
                 "form-action 'self'; object-src 'none'"
             )
-        response.headers["Content-Security-Policy"] = policy[0]
+        response.headers["Content-Security-Policy"] = policy[0].replace("{connect}", _connect_sources(server))
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "same-origin"
         return response
+
+
+def _connect_sources(server: flask.Flask) -> str:
+    # The live updates may come from this host's events port (live/): another origin, named here.
+    live = server.extensions.get("pi.live")
+    if live is None or not flask.has_request_context():
+        return "'self'"
+    url = urlsplit(live.url_for(flask.request, server.config["EVENTS_URL"]))
+    return f"'self' {url.scheme}://{url.netloc}" if url.netloc else "'self'"

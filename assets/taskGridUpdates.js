@@ -24,14 +24,22 @@ window.dash_clientside.taskGrid = {
                 if (!node) {
                     return;
                 }
-                if (row.mine && node.data && node.data.status !== row.status && context.ownStatus) {
-                    var template = row.status === "done" && row.digit != null ? context.ownDone : context.ownStatus;
-                    said.push(template.replace("{id}", row.id).replace("{status}", row.status_label || row.status)
-                        .replace("{digit}", row.digit));
+                var sentence = window.dash_clientside.taskGrid.spoken(context, node.data, row);
+                if (sentence) {
+                    said.push(sentence);
                 }
                 node.setData(row);
             });
         }
         return [updates.revision, said.length ? said.join(" ") : nothing];
+    },
+    // What a screen reader is told when the row ``before`` becomes ``row``: only of one's own tasks' status.
+    spoken: function (context, before, row) {
+        if (!row.mine || !before || before.status === row.status || !context.ownStatus) {
+            return null;
+        }
+        var template = row.status === "done" && row.digit != null ? context.ownDone : context.ownStatus;
+        return template.replace("{id}", row.id).replace("{status}", row.status_label || row.status)
+            .replace("{digit}", row.digit);
     },
 };

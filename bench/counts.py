@@ -68,6 +68,7 @@ def measure(checkout: Path, data: Path) -> tuple[list[float], int]:
         **{k: v for k, v in os.environ.items() if not k.startswith("PI_")},
         "PI_DATA_DIR": str(data),
         "PI_PORT": str(port),
+        "PI_EVENTS_PORT": "0",  # the bench reads the API only
         "PI_SEARCH_INDEX_PLACES": "1000000",
         "PI_START_RUNNER": "false",
     }

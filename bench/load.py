@@ -84,7 +84,13 @@ def check_tasks(database_url: str) -> str:
 def make_run(folder: Path) -> Iterator[tuple[str, str]]:
     """`make run`'s server on a fresh data folder; its address and its database."""
     port = free_port()
-    env = {**without_settings(), "PI_DATA_DIR": str(folder / "run"), "PI_PORT": str(port), "PI_WORKERS": "1"}
+    env = {
+        **without_settings(),
+        "PI_DATA_DIR": str(folder / "run"),
+        "PI_PORT": str(port),
+        "PI_EVENTS_PORT": "0",
+        "PI_WORKERS": "1",
+    }
     log = folder / "run.log"
     with open(log, "ab") as out:
         server = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out, stderr=out)
@@ -115,7 +121,13 @@ def make_web(folder: Path) -> Iterator[tuple[str, str]]:
     processes: list[subprocess.Popen[bytes]] = []
     try:
         with open(log, "ab") as out:
-            web_env = {**common, "PI_DATA_DIR": str(folder / "web"), "PI_PORT": str(port), "PI_WEB_PROCESSES": "2"}
+            web_env = {
+                **common,
+                "PI_DATA_DIR": str(folder / "web"),
+                "PI_PORT": str(port),
+                "PI_EVENTS_PORT": "0",
+                "PI_WEB_PROCESSES": "2",
+            }
             command = [sys.executable, "-m", "gunicorn", "wsgi:application"]
             processes.append(subprocess.Popen(command, cwd=ROOT, env=web_env, stdout=out, stderr=out))
             for machine in ("worker-1", "worker-2"):

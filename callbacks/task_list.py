@@ -150,6 +150,14 @@ def register(app: dash.Dash) -> None:
         prevent_initial_call=True,
     )(refresh)
     app.clientside_callback(
+        # Push (assets/taskGridLive.js): follows the shown page, and keeps the poll off while the stream is open.
+        ClientsideFunction(namespace="taskGridLive", function_name="follow"),
+        Output(ids.TASKS_REFRESH, "disabled"),
+        Input(ids.GRID_SHOWN, "data"),
+        State(ids.TASKS_GRID, "id"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
         ClientsideFunction(namespace="taskGrid", function_name="apply"),
         Output(ids.GRID_APPLIED, "data"),
         Output(ids.OWN_TASKS_SPOKEN, "children"),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import dash_ag_grid as dag
+import flask
 
 import i18n
 from dashboard import ids
@@ -151,11 +152,25 @@ def task_grid() -> dag.AgGrid:
                 # Said (a live region) when one of the visitor's own tasks changes status.
                 "ownStatus": _("Your task {id}: {status}."),
                 "ownDone": _("Your task {id} is done: the digit is {digit}."),
+                # Where this page's live updates come from (assets/taskGridLive.js); None: it polls.
+                "events": events_url(),
             },
             "domLayout": "autoHeight",
         },
         className="ag-theme-quartz",
     )
+
+
+def events_url() -> str | None:
+    """The address of this process's live updates for the page being drawn, or None when it serves none.
+
+    The events server (live/) registers itself on the app; the pages only ask it for its address.
+    """
+    live = flask.current_app.extensions.get("pi.live")
+    if live is None:
+        return None
+    url: str = live.url_for(flask.request, flask.current_app.config["EVENTS_URL"])
+    return url
 
 
 def grid_locale_text() -> dict[str, str]:

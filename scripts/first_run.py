@@ -33,6 +33,8 @@ import urllib.request
 from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.client import HTTPConnection
+from http.client import HTTPResponse
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +186,29 @@ def import_everything(venv: Path, data_dir: Path) -> None:
         raise CheckFailed(f"a production module does not import from requirements.txt alone:\n{imported.stderr}")
 
 
+def open_events(port: int) -> HTTPResponse:
+    """The live updates' stream (server-sent events), opened as a page opens it."""
+    connection = HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", "/api/events")
+    events = connection.getresponse()
+    if events.status != 200 or not (events.getheader("Content-Type") or "").startswith("text/event-stream"):
+        raise CheckFailed(f"GET /api/events on port {port} answered {events.status} {events.getheader('Content-Type')}")
+    return events
+
+
+def pushed(events: HTTPResponse, task_id: int) -> None:
+    """Read the stream until it says the task is done: the page would have changed with no poll."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = events.readline()
+        if line.startswith(b"data:") and any(
+            task["id"] == task_id and task["status"] == "done" for task in json.loads(line[5:])["tasks"]
+        ):
+            step(f"the live updates pushed task {task_id}'s end")
+            return
+    raise CheckFailed(f"the live updates never said task {task_id} was done")
+
+
 def submit_and_wait(port: int, alive: Callable[[], None]) -> int:
     status, body = http(port, "/api/tasks", {"n": 6})
     if status != 201:
@@ -221,10 +246,15 @@ def load_pages(port: int, task_id: int, alive: Callable[[], None]) -> None:
 def check_embedded(venv: Path, work: Path) -> None:
     port = free_port()
     step(f"make run on port {port}")
-    environment = clean_environment(PI_PORT=str(port), PI_DATA_DIR=str(work / "run-data"))
+    events_port = free_port()
+    environment = clean_environment(
+        PI_PORT=str(port), PI_EVENTS_PORT=str(events_port), PI_DATA_DIR=str(work / "run-data")
+    )
     with running("make run", make(venv, "run"), environment, work / "run.log") as server:
         wait_until("make run to answer /", lambda: answers(port, "/"), timeout=60, alive=server.alive)
+        events = open_events(events_port)
         task_id = submit_and_wait(port, server.alive)
+        pushed(events, task_id)
         load_pages(port, task_id, server.alive)
         server.stop()
         step("make run stopped by its process id")
@@ -273,7 +303,10 @@ def check_scaled(venv: Path, work: Path) -> None:
     with own_redis(work) as redis_port, own_database(venv) as database_url:
         port = free_port()
         shared = {"PI_DATABASE_URL": database_url, "PI_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0"}
-        web_environment = clean_environment(**shared, PI_PORT=str(port), PI_DATA_DIR=str(work / "web-data"))
+        events_port = free_port()
+        web_environment = clean_environment(
+            **shared, PI_PORT=str(port), PI_EVENTS_PORT=str(events_port), PI_DATA_DIR=str(work / "web-data")
+        )
         worker_environment = clean_environment(**shared, PI_DATA_DIR=str(work / "worker-data"), PI_WORKERS="1")
         step(f"make web on port {port}, make worker, Redis on {redis_port}, a database of their own")
         with (
@@ -286,7 +319,9 @@ def check_scaled(venv: Path, work: Path) -> None:
                 worker.alive()
 
             wait_until("make web to answer /", lambda: answers(port, "/healthz"), timeout=60, alive=both_alive)
+            events = open_events(events_port)
             task_id = submit_and_wait(port, both_alive)
+            pushed(events, task_id)
             load_pages(port, task_id, both_alive)
             web.stop()
             worker.stop()

@@ -322,7 +322,9 @@ def fill(folder: Path) -> None:
 def _axe_finds_nothing(request: pytest.FixtureRequest) -> Iterator[None]:
     """Every browser test ends with axe-core run on the page it left open: no accessibility violation."""
     browsers = [
-        request.getfixturevalue(name) for name in ("dash_duo", "second_browser") if name in request.fixturenames
+        request.getfixturevalue(name)
+        for name in ("dash_duo", "dash_br", "second_browser")
+        if name in request.fixturenames
     ]
     yield
     outcome = getattr(request.node, "rep_call", None)

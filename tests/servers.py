@@ -33,7 +33,14 @@ class Server:
         self.port = free_port()
         self.data_dir = data_dir
         # os.environ holds no PI_* here (tests/conftest.py hides them).
-        self.env = {**os.environ, "PI_DATA_DIR": str(data_dir), "PI_PORT": str(self.port), "PI_WORKERS": str(workers)}
+        self.events_port = free_port()
+        self.env = {
+            **os.environ,
+            "PI_DATA_DIR": str(data_dir),
+            "PI_PORT": str(self.port),
+            "PI_EVENTS_PORT": str(self.events_port),
+            "PI_WORKERS": str(workers),
+        }
         # Its output goes to a file: a pipe nobody reads would fill and stall the server.
         self.log = data_dir.parent / "server.log"
         self.process: subprocess.Popen[bytes] | None = None

@@ -103,6 +103,12 @@ class TaskStore:
         with self.engine.connect() as db:
             return int(db.execute(sa.select(task_revision.c.value).where(task_revision.c.id == 1)).scalar_one())
 
+    def changed_after(self, revision: int, through: int, limit: int) -> list[Task]:
+        """Tasks whose last change is in revisions (``revision``, ``through``], in the order of change."""
+        query = sa.select(tasks).where(tasks.c.revision > revision, tasks.c.revision <= through)
+        with self.engine.connect() as db:
+            return [_row(row) for row in db.execute(query.order_by(tasks.c.revision).limit(limit))]
+
     def with_status(self, *statuses: str) -> list[Task]:
         """Tasks in any of ``statuses``, oldest first."""
         query = sa.select(tasks).where(tasks.c.status.in_(statuses)).order_by(tasks.c.id)

@@ -1,0 +1,113 @@
+"""Live updates: the task store's changes pushed to open pages as server-sent events (docs/architecture.md).
+
+Each web process (``make run``'s, and every gunicorn process of ``make web``) serves ``/api/events`` on a port
+of its own, PI_EVENTS_PORT, beside the app's: uvicorn on an asyncio loop in a thread of the process, since
+holding ten thousand open streams takes an event loop, not a thread each, and waitress and gunicorn's threads
+stay for the pages. gunicorn's processes share the port (SO_REUSEPORT): the kernel hands each new stream to
+one of them, and when one is killed its pages reconnect to the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import flask
+import uvicorn
+import uvloop
+
+from live.feed import ChangeFeed
+from live.streams import PATH
+from live.streams import Broadcast
+from live.streams import Streams
+
+EXTENSION = "pi.live"
+BACKLOG = 4096  # a crowd arriving at once (the kernel caps it at net.core.somaxconn)
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Live:
+    """A process's events server: its feed and uvicorn, running in ``thread``."""
+
+    port: int
+    thread: threading.Thread
+    server: uvicorn.Server | None = None
+    feed: ChangeFeed | None = None
+
+    def url_for(self, request: flask.Request, configured: str) -> str:
+        """Where the page answering ``request`` opens its stream: ``configured`` (PI_EVENTS_URL) if given,
+        else the host the page was asked from, at the events port."""
+        if configured:
+            return configured
+        host = urlsplit(f"//{request.host}").hostname or "127.0.0.1"
+        host = f"[{host}]" if ":" in host else host
+        return f"{request.scheme}://{host}:{self.port}{PATH}"
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.should_exit = True
+        self.thread.join(10)
+        if self.feed is not None:
+            self.feed.stop()
+
+
+def listening_socket(host: str, port: int, shared: bool = False) -> socket.socket:
+    """The events port, bound; ``shared`` by all of gunicorn's processes (SO_REUSEPORT).
+
+    Shared that way, the kernel spreads new streams evenly over the processes. One socket opened before the
+    fork would do too, but every stream then goes to whichever process wakes first: all 16 of 16 in a test.
+    """
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if shared:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    # Listening from now: a page that connects before uvicorn's loop runs waits in the backlog, not refused.
+    sock.listen(BACKLOG)
+    sock.set_inheritable(True)
+    return sock
+
+
+def start(app: flask.Flask, sock: socket.socket | None = None) -> Live | None:
+    """Serve the change feed of ``app``'s task store on the events port (None: PI_EVENTS_PORT is 0, pages poll)."""
+    settings = app.config
+    if not settings["EVENTS_PORT"] and sock is None:
+        return None
+    sock = sock or listening_socket(settings["HOST"], settings["EVENTS_PORT"])
+    store = app.extensions["pi"].store
+    started = threading.Event()
+
+    async def serve() -> None:
+        broadcast = Broadcast(asyncio.get_running_loop(), store.revision())
+        streams = Streams(broadcast, settings["EVENTS_LIMIT"], settings["EVENTS_PER_ADDRESS"])
+        config = uvicorn.Config(
+            streams,
+            lifespan="off",
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            server_header=False,
+            backlog=BACKLOG,
+        )
+        live.server = uvicorn.Server(config)
+        interval = settings["EVENTS_READ_MS"] / 1000
+        live.feed = ChangeFeed(store, broadcast.publish_threadsafe, broadcast.revision, interval)
+        live.feed.start()
+        started.set()
+        await live.server.serve(sockets=[sock])
+
+    def run() -> None:
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:  # uvloop: about twice asyncio's writes
+            runner.run(serve())
+
+    live = Live(port=sock.getsockname()[1], thread=threading.Thread(target=run, name="pi-events", daemon=True))
+    live.thread.start()
+    started.wait(10)
+    app.extensions[EXTENSION] = live
+    log.info("live updates on port %s (%s)", live.port, PATH)
+    return live

@@ -1,0 +1,205 @@
+"""Live updates pushed as server-sent events (live/), through the real servers: `make run`'s and `make web`'s."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from compute.digit_store import DigitStore
+from dashboard import ids
+from tests.conftest import wait_for
+from tests.event_stream import EventStream
+from tasks.store.queries import TaskStore
+from tasks.store.tables import connect
+from tests.servers import Server
+
+KNOWN = 100_000  # places stored: a task up to there is done as it is submitted
+
+
+def all_done(task_ids: list[int]) -> Any:
+    return lambda seen: all(seen.get(task_id, {}).get("status") == "done" for task_id in task_ids)
+
+
+@pytest.fixture(scope="module")
+def run_server(tmp_path_factory: pytest.TempPathFactory, reference_digits: str) -> Iterator[Server]:
+    """`make run` (waitress, with its events server), 10^5 places stored, at most 3 streams per address."""
+    data = tmp_path_factory.mktemp("live") / "data"
+    DigitStore(data / "digits").extend(reference_digits[:KNOWN])
+    server = Server(data, workers=1)
+    server.env["PI_EVENTS_PER_ADDRESS"] = "3"
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_an_open_stream_gets_every_change_and_a_reconnect_resumes_after_its_last_event(
+    run_server: Server, reference_digits: str
+) -> None:
+    stream = EventStream(run_server.events_port)
+    assert stream.response.getheader("Content-Type") == "text/event-stream; charset=utf-8"
+    assert stream.retry_ms == 2000
+    places = (6, 762, 5000)
+    submitted = [run_server.post("/api/tasks", {"n": n})["id"] for n in places]
+    events = stream.until(all_done(submitted))
+    seen = {task["id"]: task for event in events for task in event["data"]["tasks"]}
+    for task_id, n in zip(submitted, places, strict=True):
+        assert seen[task_id]["digit"] == reference_digits[n - 1]
+        assert seen[task_id]["labels"]["ru"]["status_label"] == "готово"
+    assert [int(event["id"]) for event in events] == sorted(int(event["id"]) for event in events)
+    last = stream.last_id
+    assert last is not None
+    stream.close()
+
+    # Changes while the page was away: its reconnect (EventSource sends Last-Event-ID) brings them, and no older.
+    missed = [run_server.post("/api/tasks", {"n": n})["id"] for n in (7, 8)]
+    again = EventStream(run_server.events_port, last_event_id=last)
+    events = again.until(all_done(missed))
+    assert all(int(event["id"]) > last for event in events)
+    assert not {task["id"] for event in events for task in event["data"]["tasks"]} & set(submitted)
+    again.close()
+
+
+def test_bad_requests_and_too_many_streams_get_a_clear_answer_and_the_page_polls(run_server: Server) -> None:
+    base = f"http://127.0.0.1:{run_server.events_port}"
+    for path, method, status in (
+        ("/api/events?since=abc", "GET", 400),
+        ("/api/events?since=" + "9" * 30, "GET", 400),
+        ("/api/events", "POST", 405),
+        ("/no/such/address", "GET", 404),
+    ):
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            urllib.request.urlopen(urllib.request.Request(base + path, method=method), timeout=10)
+        assert answer.value.code == status
+        assert "error" in json.loads(answer.value.read())
+    streams = [EventStream(run_server.events_port) for _ in range(3)]
+    refused = EventStream(run_server.events_port)
+    assert refused.response.status == 503 and refused.response.getheader("Retry-After") == "60"
+    assert "pages poll" in json.loads(refused.response.read())["error"]
+    refused.close()
+    for stream in streams:
+        stream.close()
+    # A closed stream frees its place (the server saw the client go).
+    wait_for(lambda: opens(run_server.events_port), timeout=10, interval=0.2)
+
+
+def opens(port: int) -> bool:
+    stream = EventStream(port)
+    try:
+        return stream.response.status == 200
+    finally:
+        stream.close()
+
+
+def test_after_a_restart_a_page_resumes_or_if_it_missed_changes_is_told_to_fetch_its_rows_again(
+    tmp_path: Path, reference_digits: str
+) -> None:
+    data = tmp_path / "data"
+    DigitStore(data / "digits").extend(reference_digits[:KNOWN])
+    server = Server(data, workers=1)
+    server.start()
+    try:
+        stream = EventStream(server.events_port)
+        stream.until(all_done([server.post("/api/tasks", {"n": 6})["id"]]))
+        last = stream.last_id
+        stream.close()
+        server.kill()
+        server.start()
+        # Nothing changed while it was down: the page goes on from its last event.
+        again = EventStream(server.events_port, last_event_id=last)
+        again.until(all_done([server.post("/api/tasks", {"n": 7})["id"]]))
+        last = again.last_id
+        again.close()
+        server.kill()
+        # A change while this server was down (another machine's worker finishing a task, say): the new
+        # process's feed starts after it, so the page cannot catch up change by change.
+        store = TaskStore(connect(f"sqlite:///{data / 'tasks.sqlite3'}"))
+        store.create(8, digit=reference_digits[7])
+        store.engine.dispose()
+        server.start()
+        behind = EventStream(server.events_port, last_event_id=last)
+        assert behind.next() == {"event": "reset", "id": None, "data": {}}
+        behind.close()
+    finally:
+        server.stop()
+
+
+def test_both_make_web_processes_deliver_every_change_and_a_killed_ones_pages_resume(
+    tmp_path: Path, reference_digits: str
+) -> None:
+    data = tmp_path / "data"
+    DigitStore(data / "digits").extend(reference_digits[:KNOWN])
+    web = Server(data, workers=1, command=("-m", "gunicorn", "wsgi:application"))
+    web.env["PI_WEB_PROCESSES"] = "2"
+    web.start()
+    try:
+        streams = [EventStream(web.events_port) for _ in range(16)]
+        assert len({stream.process for stream in streams}) == 2, "the kernel gave every stream to one process"
+        first = web.post("/api/tasks", {"n": 6})["id"]
+        for stream in streams:
+            stream.until(all_done([first]))
+        # Kill the process serving the first stream: its pages lose their stream and reconnect from their last event.
+        victim_token = streams[0].process
+        victims = [stream for stream in streams if stream.process == victim_token]
+        survivors = [stream for stream in streams if stream.process != victim_token]
+        assert web.process is not None
+        victim = serving(psutil.Process(web.process.pid).children(), victims[0])
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(10)
+        assert all(stream.next() is None for stream in victims)  # their streams ended with the process
+        for stream in victims:
+            stream.close()
+        second = web.post("/api/tasks", {"n": 7})["id"]
+        for stream in survivors:
+            stream.until(all_done([second]))
+        for stream in victims:
+            again = EventStream(web.events_port, last_event_id=stream.last_id)
+            event = again.next()
+            assert event is not None
+            # Either the change itself, or (from a process started after it) the word to fetch the rows again.
+            got = event["event"] == "reset" or any(t["id"] == second for t in event["data"]["tasks"])
+            if not got:
+                again.until(all_done([second]))
+            again.close()
+        for stream in survivors:
+            stream.close()
+    finally:
+        web.stop()
+
+
+def serving(processes: list[psutil.Process], stream: EventStream) -> psutil.Process:
+    """Which of ``processes`` holds the server's end of ``stream``'s connection."""
+    client_port = stream.connection.sock.getsockname()[1]
+    for process in processes:
+        if any(c.raddr and c.raddr.port == client_port for c in process.net_connections(kind="tcp")):
+            return process
+    raise AssertionError(f"no process serves the stream from port {client_port}")
+
+
+def test_brws017_the_table_changes_by_push_with_no_poll(
+    dash_br: Any, run_server: Server, reference_digits: str
+) -> None:
+    base = f"http://127.0.0.1:{run_server.port}"
+    dash_br.server_url = base
+    dash_br.wait_for_page(f"{base}/")
+    dash_br.wait_for_element(f"#{ids.TASKS_GRID}")
+    task = run_server.post("/api/tasks", {"n": 31})
+    cell = f'#{ids.TASKS_GRID} .ag-row[row-id="{task["id"]}"] .ag-cell[col-id="digit"]'
+    dash_br.wait_for_text_to_equal(cell, reference_digits[30], timeout=10)
+    # Open and idle: the page asks the server nothing (without push it would poll every second).
+    calls = (
+        "return performance.getEntriesByType('resource')"
+        ".filter(entry => entry.name.includes('_dash-update-component')).length"
+    )
+    before = dash_br.driver.execute_script(calls)
+    time.sleep(3)  # three polls' worth of nothing
+    assert dash_br.driver.execute_script(calls) == before
+    assert dash_br.get_logs() == []
