@@ -16,10 +16,10 @@ import pytest
 
 from compute.digit_store import DigitStore
 from dashboard import ids
-from tests.conftest import wait_for
-from tests.event_stream import EventStream
 from tasks.store.queries import TaskStore
 from tasks.store.tables import connect
+from tests.conftest import wait_for
+from tests.event_stream import EventStream
 from tests.servers import Server
 
 KNOWN = 100_000  # places stored: a task up to there is done as it is submitted
