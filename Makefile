@@ -9,6 +9,7 @@
 # make lint      - ruff, ruff format --check, mypy --strict and the import contracts
 # make flake     - the default suite 10 times in a row: any failure is a flaky test to fix
 # make bench-load  - Locust's visitors against make run and make web with 2 workers (bench/load.py)
+# make bench-viewers - live updates to 1,000-10,000 open pages, push and polling, both modes (bench/viewers.py)
 # make bench-table - the task table at a million tasks (bench/table.py)
 # make bench     - the digit engines against their peers, 10^5 to 10^8 places, with memory per phase (bench/engine.py)
 # make bench-large - the same, and 10^9 places on the native engine
@@ -21,7 +22,7 @@ BIN := $(VENV)/bin
 # groups the PostgreSQL tests on one worker.
 PYTEST := $(BIN)/python -m pytest --durations=15 --numprocesses=auto --maxprocesses=4 --dist=loadgroup
 
-.PHONY: docs docs-serve first-run test-quick messages run web worker bench-load bench-table test test-full lint flake bench bench-large native test-setup
+.PHONY: docs docs-serve first-run test-quick messages run web worker bench-load bench-viewers bench-table test test-full lint flake bench bench-large native test-setup
 
 run: $(VENV)/installed
 	$(BIN)/python app.py
@@ -73,6 +74,9 @@ messages: $(VENV)/installed-dev
 
 bench-load: test-setup .venv-bench/installed
 	$(BIN)/python bench/load.py --locust .venv-bench/bin/locust
+
+bench-viewers: test-setup
+	$(BIN)/python bench/viewers.py
 
 bench-table: test-setup
 	$(BIN)/python bench/table.py

@@ -28,6 +28,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import redis
@@ -80,9 +81,19 @@ def check_tasks(database_url: str) -> str:
     return f"{len(rows)} tasks: {lost} lost, {twice} run twice, {wrong} with a wrong digit"
 
 
+@dataclass
+class Started:
+    """A server the bench started: its address, its database, and its processes (for their CPU and memory)."""
+
+    base: str
+    database_url: str
+    server: subprocess.Popen[bytes]
+    events_port: int = 0
+
+
 @contextmanager
-def make_run(folder: Path) -> Iterator[tuple[str, str]]:
-    """`make run`'s server on a fresh data folder; its address and its database."""
+def make_run(folder: Path, settings: dict[str, str] | None = None) -> Iterator[Started]:
+    """`make run`'s server on a fresh data folder (with ``settings``, PI_* variables, over the defaults here)."""
     port = free_port()
     env = {
         **without_settings(),
@@ -90,21 +101,23 @@ def make_run(folder: Path) -> Iterator[tuple[str, str]]:
         "PI_PORT": str(port),
         "PI_EVENTS_PORT": "0",
         "PI_WORKERS": "1",
+        **(settings or {}),
     }
     log = folder / "run.log"
     with open(log, "ab") as out:
         server = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out, stderr=out)
     try:
         wait_until_healthy(f"http://127.0.0.1:{port}", log)
-        yield f"http://127.0.0.1:{port}", f"sqlite:///{folder / 'run' / 'tasks.sqlite3'}"
+        database = f"sqlite:///{folder / 'run' / 'tasks.sqlite3'}"
+        yield Started(f"http://127.0.0.1:{port}", database, server, int(env["PI_EVENTS_PORT"]))
     finally:
         stop([server])
 
 
 @contextmanager
-def make_web(folder: Path) -> Iterator[tuple[str, str]]:
-    """`make web` (2 processes) and two `make worker`s, on a PostgreSQL schema and a Redis database of their own;
-    its address and its database."""
+def make_web(folder: Path, settings: dict[str, str] | None = None, workers: int = 2) -> Iterator[Started]:
+    """`make web` (2 processes) and ``workers`` `make worker`s, on a PostgreSQL schema and a Redis database of
+    their own (with ``settings`` over the defaults here)."""
     schema = f"load_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(POSTGRES)
     with admin.begin() as db:
@@ -127,15 +140,18 @@ def make_web(folder: Path) -> Iterator[tuple[str, str]]:
                 "PI_PORT": str(port),
                 "PI_EVENTS_PORT": "0",
                 "PI_WEB_PROCESSES": "2",
+                **(settings or {}),
             }
             command = [sys.executable, "-m", "gunicorn", "wsgi:application"]
             processes.append(subprocess.Popen(command, cwd=ROOT, env=web_env, stdout=out, stderr=out))
-            for machine in ("worker-1", "worker-2"):
+            for machine in [f"worker-{number}" for number in range(1, workers + 1)]:
                 env = {**common, "PI_DATA_DIR": str(folder / machine), "PI_WORKERS": "1"}
                 command = [sys.executable, "-m", "tasks.runners.celery_worker"]
                 processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out))
         wait_until_healthy(f"http://127.0.0.1:{port}", log)
-        yield f"http://127.0.0.1:{port}", common["PI_DATABASE_URL"]
+        yield Started(
+            f"http://127.0.0.1:{port}", common["PI_DATABASE_URL"], processes[0], int(web_env["PI_EVENTS_PORT"])
+        )
     finally:
         stop(processes)
         broker.flushdb()
@@ -193,7 +209,8 @@ def main() -> int:
             print(f"\nmake {mode}: Locust for {args.seconds} s at each step")
             header = ("scenario", "visitors", "request", "count", "fail", "p50", "p95", "p99")
             print("{:<8} {:>8} {:<16} {:>7} {:>5} {:>6} {:>6} {:>6}".format(*header))
-            with servers[mode](folder) as (base, database_url):
+            with servers[mode](folder) as started:
+                base, database_url = started.base, started.database_url
                 for scenario, users in SCENARIOS.items():
                     held[mode, scenario] = 0
                     for visitors in [int(step) for step in steps[scenario].split(",")]:

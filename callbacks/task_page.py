@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash
+from dash import ClientsideFunction
 from dash import Input
 from dash import Output
 from dash import State
@@ -84,6 +85,13 @@ def register(app: dash.Dash) -> None:
         State(ids.TASK_ID, "data"),
         prevent_initial_call=True,
     )(refresh_task)
+    app.clientside_callback(
+        # Push (assets/taskPageLive.js): a change of this task refreshes the page; the poll waits meanwhile.
+        ClientsideFunction(namespace="taskPageLive", function_name="follow"),
+        Output(ids.TASK_REFRESH, "interval"),
+        Input(ids.TASK_EVENTS, "data"),
+        State(ids.TASK_ID, "data"),
+    )
     app.callback(
         Output(ids.WINDOW_VIEW, "children"),
         Output(ids.WINDOW_START, "data"),

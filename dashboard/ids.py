@@ -19,6 +19,7 @@ TASKS_CHANGED = "tasks-changed"
 # Task page
 TASK_ID = "task-id"
 TASK_REFRESH = "task-refresh"
+TASK_EVENTS = "task-events"
 TASK_STATUS = "task-status"
 # Hidden from sight, read by screen readers: the status in words, which changes only when the status does.
 TASK_STATUS_SPOKEN = "task-status-spoken"

@@ -12,6 +12,7 @@ from dash import html
 
 from dashboard import ids
 from dashboard.labels import status_label
+from dashboard.task_table import events_url
 from dashboard.task_view import digits_area
 from dashboard.task_view import not_found
 from dashboard.task_view import status_badge
@@ -57,6 +58,9 @@ def layout(task_id: str | None = None, **_query: str) -> html.Div:
         [
             dcc.Store(id=ids.TASK_ID, data=task["id"]),
             dcc.Interval(id=ids.TASK_REFRESH, interval=flask.current_app.config["REFRESH_MS"], disabled=finished),
+            # While it runs, the page follows the live updates from the revision it was drawn at
+            # (assets/taskPageLive.js), and polls only while no stream is open.
+            dcc.Store(id=ids.TASK_EVENTS, data=None if finished else live_updates()),
             dcc.Link(_("← all tasks"), href="/", className="small"),
             html.H1(task_heading(task), className="h3 mt-2"),
             dbc.Row(
@@ -95,3 +99,11 @@ def layout(task_id: str | None = None, **_query: str) -> html.Div:
             html.Div(digits_area(task), id=ids.DIGITS_AREA),
         ]
     )
+
+
+def live_updates() -> dict[str, Any] | None:
+    """Where this page's live updates come from, and the revision it was drawn at (None: it polls)."""
+    url = events_url()
+    if url is None:
+        return None
+    return {"url": url, "revision": service().revision(), "pollMs": flask.current_app.config["REFRESH_MS"]}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -18,11 +17,13 @@ from compute.digit_store import DigitStore
 from dashboard import ids
 from tasks.store.queries import TaskStore
 from tasks.store.tables import connect
+from tests.conftest import HeldWorkers
 from tests.conftest import wait_for
 from tests.event_stream import EventStream
 from tests.servers import Server
 
 KNOWN = 100_000  # places stored: a task up to there is done as it is submitted
+TOKEN = "operator-token-for-live-tests"
 
 
 def all_done(task_ids: list[int]) -> Any:
@@ -31,11 +32,13 @@ def all_done(task_ids: list[int]) -> Any:
 
 @pytest.fixture(scope="module")
 def run_server(tmp_path_factory: pytest.TempPathFactory, reference_digits: str) -> Iterator[Server]:
-    """`make run` (waitress, with its events server), 10^5 places stored, at most 3 streams per address."""
+    """`make run` (waitress, with its events server) with held workers, 10^5 places stored, at most 3 streams
+    per address."""
     data = tmp_path_factory.mktemp("live") / "data"
     DigitStore(data / "digits").extend(reference_digits[:KNOWN])
-    server = Server(data, workers=1)
-    server.env["PI_EVENTS_PER_ADDRESS"] = "3"
+    server = Server(data, workers=1, command=("-m", "tests.held_server"))
+    # Pages poll only every minute here: what they show within seconds came by push.
+    server.env.update(PI_EVENTS_PER_ADDRESS="3", PI_REFRESH_MS="60000", PI_ADMIN_TOKEN=TOKEN)
     server.start()
     yield server
     server.stop()
@@ -141,8 +144,16 @@ def test_both_make_web_processes_deliver_every_change_and_a_killed_ones_pages_re
     web.env["PI_WEB_PROCESSES"] = "2"
     web.start()
     try:
-        streams = [EventStream(web.events_port) for _ in range(16)]
-        assert len({stream.process for stream in streams}) == 2, "the kernel gave every stream to one process"
+        streams: list[EventStream] = []
+
+        def both_serve() -> bool:  # once both processes have booted, the kernel spreads the streams over them
+            streams.append(EventStream(web.events_port))
+            return len(streams) >= 16 and len({stream.process for stream in streams[-16:]}) == 2
+
+        wait_for(both_serve, timeout=30, interval=0.1)
+        for stream in streams[:-16]:
+            stream.close()
+        streams = streams[-16:]
         first = web.post("/api/tasks", {"n": 6})["id"]
         for stream in streams:
             stream.until(all_done([first]))
@@ -184,22 +195,46 @@ def serving(processes: list[psutil.Process], stream: EventStream) -> psutil.Proc
     raise AssertionError(f"no process serves the stream from port {client_port}")
 
 
-def test_brws017_the_table_changes_by_push_with_no_poll(
+def test_brws017_the_table_shows_new_tasks_progress_and_cancels_by_push(
     dash_br: Any, run_server: Server, reference_digits: str
 ) -> None:
-    base = f"http://127.0.0.1:{run_server.port}"
-    dash_br.server_url = base
-    dash_br.wait_for_page(f"{base}/")
+    dash_br.server_url = f"http://127.0.0.1:{run_server.port}"
+    dash_br.wait_for_page(f"{dash_br.server_url}/")
     dash_br.wait_for_element(f"#{ids.TASKS_GRID}")
-    task = run_server.post("/api/tasks", {"n": 31})
-    cell = f'#{ids.TASKS_GRID} .ag-row[row-id="{task["id"]}"] .ag-cell[col-id="digit"]'
-    dash_br.wait_for_text_to_equal(cell, reference_digits[30], timeout=10)
-    # Open and idle: the page asks the server nothing (without push it would poll every second).
-    calls = (
-        "return performance.getEntriesByType('resource')"
-        ".filter(entry => entry.name.includes('_dash-update-component')).length"
+
+    def cell(task_id: int, column: str) -> str:
+        return f'#{ids.TASKS_GRID} .ag-row[row-id="{task_id}"] .ag-cell[col-id="{column}"]'
+
+    # Every change within seconds, though this server's pages poll once a minute: they came by push.
+    running = run_server.post("/api/tasks", {"n": 80_000_000})["id"]
+    workers = HeldWorkers(run_server.data_dir)
+    workers.process(running)
+    workers.report(running, 0.3, places=80_000_000)
+    wait_for(lambda: "30%" in dash_br.find_element(cell(running, "status")).text, timeout=10)
+    cancel = urllib.request.Request(
+        f"{dash_br.server_url}/api/tasks/{running}", method="DELETE", headers={"Authorization": f"Bearer {TOKEN}"}
     )
-    before = dash_br.driver.execute_script(calls)
-    time.sleep(3)  # three polls' worth of nothing
-    assert dash_br.driver.execute_script(calls) == before
+    urllib.request.urlopen(cancel, timeout=10).close()
+    dash_br.wait_for_text_to_equal(cell(running, "status"), "cancelled", timeout=10)
+    known = run_server.post("/api/tasks", {"n": 31})["id"]
+    dash_br.wait_for_text_to_equal(cell(known, "digit"), reference_digits[30], timeout=10)
+    assert dash_br.get_logs() == []
+
+
+def test_brws018_a_running_task_page_shows_its_progress_and_its_end_by_push(
+    dash_br: Any, run_server: Server, reference_digits: str
+) -> None:
+    task = run_server.post("/api/tasks", {"n": 80_000_000})
+    workers = HeldWorkers(run_server.data_dir)
+    workers.process(task["id"])
+    dash_br.server_url = f"http://127.0.0.1:{run_server.port}"
+    dash_br.wait_for_page(f"{dash_br.server_url}/task/{task['id']}")
+    dash_br.wait_for_contains_text(f"#{ids.TASK_STATUS}", "running", timeout=10)
+    workers.report(task["id"], 0.5, places=80_000_000)
+    dash_br.wait_for_contains_text(f"#{ids.TASK_STATUS}", "50%", timeout=10)  # a poll would take a minute
+    cancel = urllib.request.Request(
+        f"{dash_br.server_url}/api/tasks/{task['id']}", method="DELETE", headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    urllib.request.urlopen(cancel, timeout=10).close()
+    dash_br.wait_for_text_to_equal(f"#{ids.TASK_STATUS}", "cancelled", timeout=10)
     assert dash_br.get_logs() == []
