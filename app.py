@@ -167,6 +167,11 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     page_status.register(app)
     server.after_request(_whole_files)
     i18n.declare_language(app)
+    # Dash sets itself up on a process's first request, and a second request arriving meanwhile finds it
+    # half done: a script it has not yet registered is a 500. Under gunicorn a process's first requests are
+    # a page's scripts, all at once (tests/test_live.py, brws019). So set up now, before serving anyone.
+    with server.test_request_context("/"):
+        app._setup_server()
     # Every block of the stored digits is checked once, in the background; a damaged one is repaired.
     threading.Thread(target=service.check_stored_digits, name="pi-digit-check", daemon=True).start()
     # Scaled out, starting the runner runs no task here: it only mirrors the published digits.
@@ -266,6 +271,9 @@ def main(overrides: Mapping[str, Any] | None = None) -> None:
         # waitress reads requests in its event loop, so a client that trickles its headers holds no thread,
         # only a connection: past connection_limit (100 by default) it would stop accepting anyone.
         connection_limit=app.server.config["CONNECTION_LIMIT"],
+        # poll(), not select(): select() takes no descriptor past 1,024, and waitress's loop dies on the first
+        # (ValueError) once the process holds that many: connections, or the live updates' streams beside it.
+        asyncore_use_poll=True,
     )
 
 

@@ -238,13 +238,16 @@ SETTINGS = (
     Setting(
         "EVENTS_LIMIT",
         20_000,
-        "open live-update streams per web process; past it, pages poll instead",
+        "open live-update streams in each web process; past it, pages poll instead",
         _whole_number(1, 1_000_000),
     ),
     Setting(
         "EVENTS_PER_ADDRESS",
         100,
-        "open live-update streams per client address (tabs behind one NAT share it); past it, pages poll instead",
+        (
+            "open live-update streams per client address in each web process (tabs behind one NAT share it); "
+            "past it, pages poll instead"
+        ),
         _whole_number(1, 1_000_000),
     ),
     Setting(

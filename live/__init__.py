@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import resource
 import socket
 import threading
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from live.streams import Broadcast
 from live.streams import Streams
 
 EXTENSION = "pi.live"
+FDS_FOR_PAGES = 2048
 BACKLOG = 4096  # a crowd arriving at once (the kernel caps it at net.core.somaxconn)
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,19 @@ def listening_socket(host: str, port: int, shared: bool = False) -> socket.socke
     return sock
 
 
+def streams_limit(configured: int) -> int:
+    """How many streams this process may hold: ``configured``, within its file descriptors.
+
+    The soft limit is raised to the hard one first (20,000 on this project's machines); a stream is one
+    descriptor, and FDS_FOR_PAGES stay for the pages, the database and the digit files.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        soft = hard
+    return max(1, min(configured, soft - FDS_FOR_PAGES))
+
+
 def start(app: flask.Flask, sock: socket.socket | None = None) -> Live | None:
     """Serve the change feed of ``app``'s task store on the events port (None: PI_EVENTS_PORT is 0, pages poll)."""
     settings = app.config
@@ -84,7 +99,8 @@ def start(app: flask.Flask, sock: socket.socket | None = None) -> Live | None:
 
     async def serve() -> None:
         broadcast = Broadcast(asyncio.get_running_loop(), store.revision())
-        streams = Streams(broadcast, settings["EVENTS_LIMIT"], settings["EVENTS_PER_ADDRESS"])
+        limit = streams_limit(settings["EVENTS_LIMIT"])
+        streams = Streams(broadcast, limit, settings["EVENTS_PER_ADDRESS"], settings["PROXY_HOPS"])
         config = uvicorn.Config(
             streams,
             lifespan="off",
@@ -93,6 +109,8 @@ def start(app: flask.Flask, sock: socket.socket | None = None) -> Live | None:
             access_log=False,
             server_header=False,
             backlog=BACKLOG,
+            # Past this, uvicorn answers 503 itself: the streams never take the descriptors the pages need.
+            limit_concurrency=limit + 64,
         )
         live.server = uvicorn.Server(config)
         interval = settings["EVENTS_READ_MS"] / 1000

@@ -79,11 +79,13 @@ class Broadcast:
 class Streams:
     """The ASGI app: one stream of events per request to ``/api/events``, within the limits."""
 
-    def __init__(self, broadcast: Broadcast, limit: int, per_address: int) -> None:
+    def __init__(self, broadcast: Broadcast, limit: int, per_address: int, proxy_hops: int = 0) -> None:
         self.broadcast = broadcast
         self.limit = limit
         self.per_address = per_address
-        self.open: Counter[str] = Counter()
+        self.proxy_hops = proxy_hops
+        self.open: Counter[str] = Counter()  # streams per client address
+        self.total = 0
         self.process = secrets.token_hex(4)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -100,15 +102,17 @@ class Streams:
         except ValueError as error:
             await _answer(send, 400, {"error": str(error)})
             return
-        address = _address(scope)
-        if sum(self.open.values()) >= self.limit or self.open[address] >= self.per_address:
+        address = _address(scope, self.proxy_hops)
+        if self.total >= self.limit or self.open[address] >= self.per_address:
             busy = {"error": "too many open streams here; pages poll instead"}
             await _answer(send, 503, busy, ((b"retry-after", b"60"),))
             return
         self.open[address] += 1
+        self.total += 1
         try:
             await self._stream(since, receive, send, head=scope["method"] == "HEAD")
         finally:
+            self.total -= 1
             self.open[address] -= 1
             if not self.open[address]:
                 del self.open[address]
@@ -173,7 +177,14 @@ def _resume_point(scope: Scope) -> int | None:
     return int(given)
 
 
-def _address(scope: Scope) -> str:
+def _address(scope: Scope, proxy_hops: int) -> str:
+    """The client's address: behind ``proxy_hops`` trusted proxies, the one they put in X-Forwarded-For
+    (as werkzeug's ProxyFix reads it for the pages); otherwise the connection's."""
+    if proxy_hops:
+        header: bytes = dict(scope["headers"]).get(b"x-forwarded-for", b"")
+        forwarded = [hop.strip() for hop in header.decode("latin-1").split(",")]
+        if len(forwarded) >= proxy_hops and forwarded[-proxy_hops]:
+            return forwarded[-proxy_hops]
     client = scope.get("client")
     return str(client[0]) if client else "unknown"
 

@@ -12,9 +12,13 @@ from typing import Any
 class EventStream:
     """One open stream: its events one by one, and the id of the last, to resume from as a browser does."""
 
-    def __init__(self, port: int, last_event_id: int | None = None, since: int | None = None) -> None:
+    def __init__(
+        self, port: int, last_event_id: int | None = None, since: int | None = None, forwarded_for: str = ""
+    ) -> None:
         self.connection = HTTPConnection("127.0.0.1", port, timeout=30)
         headers = {"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {}
+        if forwarded_for:  # as a proxy in front says who the client is
+            headers["X-Forwarded-For"] = forwarded_for
         self.connection.request("GET", "/api/events" + (f"?since={since}" if since is not None else ""), None, headers)
         self.response: HTTPResponse = self.connection.getresponse()
         self.last_id = last_event_id

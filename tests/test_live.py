@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import urllib.error
@@ -21,6 +22,9 @@ from tests.conftest import HeldWorkers
 from tests.conftest import wait_for
 from tests.event_stream import EventStream
 from tests.servers import Server
+from tests.servers import free_port
+from tests.test_slow_clients import answers
+from tests.test_slow_clients import nginx_in_front
 
 KNOWN = 100_000  # places stored: a task up to there is done as it is submitted
 TOKEN = "operator-token-for-live-tests"
@@ -238,3 +242,94 @@ def test_brws018_a_running_task_page_shows_its_progress_and_its_end_by_push(
     urllib.request.urlopen(cancel, timeout=10).close()
     dash_br.wait_for_text_to_equal(f"#{ids.TASK_STATUS}", "cancelled", timeout=10)
     assert dash_br.get_logs() == []
+
+
+def test_brws019_behind_deploy_nginx_pages_get_the_stream_on_the_sites_own_address(
+    dash_br: Any, tmp_path: Path
+) -> None:
+    web = Server(tmp_path / "data", workers=1, command=("-m", "gunicorn", "wsgi:application"))
+    # One process: the limit per address is counted in each process.
+    web.env.update(PI_PROXY_HOPS="1", PI_EVENTS_URL="/api/events", PI_EVENTS_PER_ADDRESS="2", PI_REFRESH_MS="60000")
+    web.env["PI_WEB_PROCESSES"] = "1"
+    (tmp_path / "data").mkdir()
+    DigitStore(tmp_path / "data" / "digits").extend("1415926535")
+    web.start()
+    front = free_port()
+    nginx = nginx_in_front(tmp_path / "nginx", front, web.port, web.events_port)
+    try:
+        wait_for(lambda: answers(front), timeout=10)
+        page = urllib.request.urlopen(f"http://127.0.0.1:{front}/", timeout=10)
+        assert "connect-src 'self';" in page.headers["Content-Security-Policy"]  # nothing from another origin
+        dash_br.server_url = f"http://127.0.0.1:{front}"
+        dash_br.wait_for_page(f"{dash_br.server_url}/")
+        dash_br.wait_for_element(f"#{ids.TASKS_GRID}")
+        stream = EventStream(front)  # through nginx, unbuffered
+        task = json.load(
+            urllib.request.urlopen(
+                urllib.request.Request(
+                    f"http://127.0.0.1:{front}/api/tasks",
+                    data=b'{"n": 5}',
+                    headers={"Content-Type": "application/json"},
+                ),
+                timeout=10,
+            )
+        )
+        stream.until(all_done([task["id"]]), timeout=15)
+        stream.close()
+        # The page got it the same way, from its own origin (a CSP refusal would be in its console).
+        cell = f'#{ids.TASKS_GRID} .ag-row[row-id="{task["id"]}"] .ag-cell[col-id="digit"]'
+        dash_br.wait_for_text_to_equal(cell, "9", timeout=10)
+        assert dash_br.get_logs() == []
+        # The limit per address counts the client nginx names, not nginx: three clients, each under it.
+        for client in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
+            streams = [EventStream(web.events_port, forwarded_for=client) for _ in range(2)]
+            assert all(stream.response.status == 200 for stream in streams)
+            refused = EventStream(web.events_port, forwarded_for=client)
+            assert refused.response.status == 503
+            for stream in (*streams, refused):
+                stream.close()
+    finally:
+        nginx.terminate()
+        nginx.wait(10)
+        web.stop()
+
+
+def test_make_run_holds_two_thousand_streams_delivers_to_each_and_still_serves_pages(
+    tmp_path: Path, reference_digits: str
+) -> None:
+    # Past 1,024 descriptors waitress's select() loop died (ValueError): it polls now.
+    data = tmp_path / "data"
+    DigitStore(data / "digits").extend(reference_digits[:KNOWN])
+    server = Server(data, workers=1)
+    server.env["PI_EVENTS_PER_ADDRESS"] = "5000"
+    server.start()
+    try:
+        delivered = asyncio.run(crowd(server, 2000))
+        assert delivered == 2000
+    finally:
+        server.stop()
+
+
+async def crowd(server: Server, viewers: int) -> int:
+    """Open ``viewers`` streams, then submit a task: how many streams said it was done, while pages answered."""
+    loop = asyncio.get_running_loop()
+    opened = [await asyncio.open_connection("127.0.0.1", server.events_port) for _ in range(viewers)]
+    for _, writer in opened:
+        writer.write(b"GET /api/events HTTP/1.0\r\n\r\n")
+    for reader, _ in opened:  # each stream's first lines, up to its hello comment
+        while not (await reader.readline()).startswith(b": revision"):
+            pass
+    assert (await loop.run_in_executor(None, server.get, "/healthz"))["status"] == "ok"
+    task = await loop.run_in_executor(None, server.post, "/api/tasks", {"n": 6})
+    mark = f'{{"id":{task["id"]},'.encode()
+
+    async def told(reader: asyncio.StreamReader) -> bool:
+        while line := await reader.readline():
+            if line.startswith(b"data:") and mark in line and b'"status":"done"' in line:
+                return True
+        return False
+
+    results = await asyncio.wait_for(asyncio.gather(*(told(reader) for reader, _ in opened)), timeout=30)
+    for _, writer in opened:
+        writer.close()
+    return sum(results)

@@ -129,12 +129,13 @@ def test_make_run_answers_others_while_200_clients_trickle_their_headers(tmp_pat
         server.stop()
 
 
-def nginx_in_front(folder: Path, listen: int, upstream: int) -> subprocess.Popen[bytes]:
-    """nginx with deploy/nginx.conf, its two ports replaced, as a public server runs it."""
+def nginx_in_front(folder: Path, listen: int, upstream: int, events: int = 8051) -> subprocess.Popen[bytes]:
+    """nginx with deploy/nginx.conf, its ports replaced, as a public server runs it."""
     conf = (PROJECT_ROOT / "deploy" / "nginx.conf").read_text()
-    assert "listen 8080;" in conf and "server 127.0.0.1:8050;" in conf
+    assert "listen 8080;" in conf and "server 127.0.0.1:8050;" in conf and "server 127.0.0.1:8051;" in conf
     conf = conf.replace("listen 8080;", f"listen 127.0.0.1:{listen};")
     conf = conf.replace("server 127.0.0.1:8050;", f"server 127.0.0.1:{upstream};")
+    conf = conf.replace("server 127.0.0.1:8051;", f"server 127.0.0.1:{events};")
     folder.mkdir()
     (folder / "nginx.conf").write_text(conf)
     log = open(folder / "nginx.log", "wb")  # noqa: SIM115 - closed when the process is
@@ -164,7 +165,7 @@ def test_make_web_behind_deploy_nginx_answers_others_while_200_clients_trickle(t
     (tmp_path / "data").mkdir()
     web.start()
     front = free_port()
-    nginx = nginx_in_front(tmp_path / "nginx", front, web.port)
+    nginx = nginx_in_front(tmp_path / "nginx", front, web.port, web.events_port)
     try:
         wait_for(lambda: answers(front), timeout=10)
         # Straight at gunicorn, 16 trickling clients hold its 2 x 4 threads: the site would be down.
