@@ -1,14 +1,19 @@
 // Live updates pushed by the server (server-sent events from live/): the task table's shown rows change as the
-// tasks do, with no poll. Every page gets the same events; each applies what concerns the rows it shows and
-// fetches its page again when the page's rows would change (a new task, a row entering or leaving a filter),
-// after a random pause of up to a second, so a crowd of pages does not ask all at once.
-// While the stream is not open (blocked by a proxy, or a server without it) the page polls as before.
+// tasks do, with no poll. Every page gets the same events; each applies what concerns the rows it shows, keeping
+// the newer of two reads of a row (its revision), and fetches its page again when the page's rows would change
+// (a new task, a row entering or leaving a status filter), once per task and status, after a random pause of up
+// to a second, so a crowd does not ask all at once. The running tasks' moving estimates ("progress" events) only
+// move bars. While the stream is not open (refused, blocked by a proxy, or a server without it) the page polls.
 window.dash_clientside = window.dash_clientside || {};
 (function () {
-    var live = {source: null, gridId: null, shown: null, refetchTimer: null};
+    var live = {source: null, url: null, gridId: null, shown: null, revision: 0, refetchTimer: null, asked: {}};
 
     function grid() {
-        return live.gridId && window.dash_ag_grid ? dash_ag_grid.getApi(live.gridId) : null;
+        try {
+            return live.gridId && window.dash_ag_grid ? dash_ag_grid.getApi(live.gridId) : null;
+        } catch (error) {
+            return null; // the grid is gone (another page): dash_ag_grid throws
+        }
     }
 
     function polling(on) {
@@ -27,69 +32,90 @@ window.dash_clientside = window.dash_clientside || {};
         }
     }
 
-    function say(text) {
-        var region = document.getElementById("own-tasks-spoken");
-        if (region) {
-            region.textContent = text;
+    // Fetch the page again for this task in this status, unless that was asked already.
+    function refetchFor(task) {
+        var key = task.id + ":" + task.status;
+        if (!live.asked[key]) {
+            live.asked[key] = true;
+            refetchSoon();
         }
     }
 
-    function apply(message) {
+    function apply(message, movesRows) {
         var api = grid();
         if (!api || !live.shown) {
             return;
         }
         var context = api.getGridOption("context") || {};
-        var query = live.shown.query || {};
-        var statuses = query.statuses;
+        var statuses = (live.shown.query || {}).statuses;
         var newest = Math.max.apply(null, [0].concat(live.shown.ids || []));
         var said = [];
         message.tasks.forEach(function (task) {
-            var labels = task.labels[context.locale] || task.labels.en;
             var node = api.getRowNode(String(task.id));
             if (node && node.data) {
-                var row = Object.assign({}, node.data, task, labels, {mine: node.data.mine});
+                if ((node.data.revision || 0) > task.revision) {
+                    return; // an older read than the row shown
+                }
+                var row = Object.assign({}, node.data, task, task.labels[context.locale] || task.labels.en);
+                row.mine = node.data.mine;
                 delete row.labels;
                 var sentence = window.dash_clientside.taskGrid.spoken(context, node.data, row);
                 if (sentence) {
                     said.push(sentence);
                 }
-                if (statuses && statuses.indexOf(row.status) < 0) {
-                    refetchSoon(); // it leaves the filtered page
-                }
                 node.setData(row);
-            } else if (task.id > newest && (!statuses || statuses.indexOf(task.status) >= 0)) {
-                refetchSoon(); // a new task: the shown page's rows move
-            } else if (statuses && statuses.indexOf(task.status) >= 0) {
-                refetchSoon(); // it may enter the filtered page
+                if (movesRows && statuses && statuses.indexOf(row.status) < 0) {
+                    refetchFor(task); // it leaves the filtered page
+                }
+            } else if (movesRows && (!statuses || statuses.indexOf(task.status) >= 0)) {
+                if (task.id > newest || statuses) {
+                    refetchFor(task); // a new task, or one entering the filter: the shown rows move
+                }
             }
         });
         if (said.length) {
-            say(said.join(" "));
+            var region = document.getElementById("own-tasks-spoken");
+            if (region) {
+                region.textContent = said.join(" ");
+            }
         }
     }
 
-    function connect(url, since) {
-        var source = new EventSource(url + (url.indexOf("?") < 0 ? "?" : "&") + "since=" + since);
+    function connect() {
+        var source = new EventSource(live.url + (live.url.indexOf("?") < 0 ? "?" : "&") + "since=" + live.revision);
         source.onopen = function () {
             polling(false);
         };
         source.onerror = function () {
-            polling(true); // it reconnects by itself (with Last-Event-ID); until then, the poll
-        };
-        source.onmessage = function (event) {
-            if (!grid()) {
-                source.close(); // the table is no longer on the page
+            polling(true); // until it is open again
+            if (source.readyState === EventSource.CLOSED) {
+                // Refused (503: too many streams) or a proxy's error: the browser gives up; try again later.
                 live.source = null;
-                return;
+                setTimeout(function () {
+                    if (live.source === null && grid()) {
+                        live.source = connect();
+                    }
+                }, 30000 + Math.random() * 30000);
             }
-            apply(JSON.parse(event.data));
         };
+        function handler(movesRows) {
+            return function (event) {
+                if (!grid()) {
+                    source.close(); // the table is no longer on the page
+                    live.source = null;
+                    return;
+                }
+                var message = JSON.parse(event.data);
+                if (movesRows) {
+                    live.revision = Math.max(live.revision, message.revision);
+                }
+                apply(message, movesRows);
+            };
+        }
+        source.onmessage = handler(true);
+        source.addEventListener("progress", handler(false));
         source.addEventListener("reset", function () {
-            var api = grid();
-            if (api) {
-                api.refreshInfiniteCache(); // too far behind to catch up change by change
-            }
+            refetchSoon(); // too far behind to catch up change by change
         });
         return source;
     }
@@ -99,13 +125,16 @@ window.dash_clientside = window.dash_clientside || {};
         follow: function (shown, gridId) {
             live.gridId = gridId;
             live.shown = shown;
+            live.asked = {};
             var api = grid();
             var url = api && (api.getGridOption("context") || {}).events;
             if (!url || typeof EventSource === "undefined" || !shown) {
                 return false;
             }
+            live.revision = Math.max(live.revision, shown.revision);
             if (live.source === null) {
-                live.source = connect(url, shown.revision);
+                live.url = url;
+                live.source = connect();
             }
             return live.source.readyState === EventSource.OPEN;
         },

@@ -113,6 +113,7 @@ def public_row(task: Task, now: float | None = None) -> dict[str, Any]:
     """What every viewer's grid shows of a task, whoever they are and whatever their language."""
     row = describe(task, now)
     del row["url"], row["started_at"], row["finished_at"], row["worker"]
+    row["revision"] = task["revision"]  # a page keeps the newest of two reads of a row (assets/taskGridLive.js)
     return row
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import resource
 import socket
 import threading
@@ -21,13 +22,15 @@ import flask
 import uvicorn
 import uvloop
 
+from live.connections import guarded_protocol
 from live.feed import ChangeFeed
 from live.streams import PATH
 from live.streams import Broadcast
 from live.streams import Streams
 
 EXTENSION = "pi.live"
-FDS_FOR_PAGES = 2048
+_HOST_NAME = re.compile(r"[A-Za-z0-9.:-]{1,253}")
+SPARE_FDS = 512
 BACKLOG = 4096  # a crowd arriving at once (the kernel caps it at net.core.somaxconn)
 log = logging.getLogger(__name__)
 
@@ -46,7 +49,9 @@ class Live:
         else the host the page was asked from, at the events port."""
         if configured:
             return configured
-        host = urlsplit(f"//{request.host}").hostname or "127.0.0.1"
+        host = urlsplit(f"//{request.host}").hostname or ""
+        if not _HOST_NAME.fullmatch(host):  # it goes into the page's CSP: nothing but a host name's characters
+            host = "127.0.0.1"
         host = f"[{host}]" if ":" in host else host
         return f"{request.scheme}://{host}:{self.port}{PATH}"
 
@@ -75,17 +80,18 @@ def listening_socket(host: str, port: int, shared: bool = False) -> socket.socke
     return sock
 
 
-def streams_limit(configured: int) -> int:
+def streams_limit(configured: int, page_connections: int) -> int:
     """How many streams this process may hold: ``configured``, within its file descriptors.
 
     The soft limit is raised to the hard one first (20,000 on this project's machines); a stream is one
-    descriptor, and FDS_FOR_PAGES stay for the pages, the database and the digit files.
+    descriptor, and the pages' connections (PI_CONNECTION_LIMIT) and SPARE_FDS more stay for the pages, the
+    database and the digit files.
     """
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
         soft = hard
-    return max(1, min(configured, soft - FDS_FOR_PAGES))
+    return max(1, min(configured, soft - page_connections - SPARE_FDS))
 
 
 def start(app: flask.Flask, sock: socket.socket | None = None) -> Live | None:
@@ -95,14 +101,19 @@ def start(app: flask.Flask, sock: socket.socket | None = None) -> Live | None:
         return None
     sock = sock or listening_socket(settings["HOST"], settings["EVENTS_PORT"])
     store = app.extensions["pi"].store
+    revision = store.revision()  # here, not in the thread: a database that is down fails the start, loudly
+    limit = streams_limit(settings["EVENTS_LIMIT"], settings["CONNECTION_LIMIT"])
+    proxied = bool(settings["PROXY_HOPS"])
     started = threading.Event()
 
     async def serve() -> None:
-        broadcast = Broadcast(asyncio.get_running_loop(), store.revision())
-        limit = streams_limit(settings["EVENTS_LIMIT"])
+        broadcast = Broadcast(asyncio.get_running_loop(), revision)
         streams = Streams(broadcast, limit, settings["EVENTS_PER_ADDRESS"], settings["PROXY_HOPS"])
         config = uvicorn.Config(
             streams,
+            # A deadline for each request's headers, and (unless behind a proxy) a cap on one address's
+            # connections before any request is read (live/connections.py).
+            http=guarded_protocol(None if proxied else 2 * settings["EVENTS_PER_ADDRESS"]),
             lifespan="off",
             log_config=None,
             log_level="warning",
@@ -125,7 +136,8 @@ def start(app: flask.Flask, sock: socket.socket | None = None) -> Live | None:
 
     live = Live(port=sock.getsockname()[1], thread=threading.Thread(target=run, name="pi-events", daemon=True))
     live.thread.start()
-    started.wait(10)
+    if not started.wait(30):
+        raise RuntimeError("the live updates did not start within 30 s")
     app.extensions[EXTENSION] = live
     log.info("live updates on port %s (%s)", live.port, PATH)
     return live

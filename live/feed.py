@@ -45,8 +45,12 @@ class Event:
     kept: bool = True
 
 
-def serialized(revision: int, tasks: list[Task], now: float) -> bytes:
-    """The event for ``tasks``: each as every viewer's grid shows it, its texts in every language."""
+def serialized(revision: int, tasks: list[Task], now: float, name: str = "") -> bytes:
+    """The event for ``tasks``: each as every viewer's grid shows it, its texts in every language.
+
+    ``name`` is the event's type (none: a change; "progress": the running tasks' estimates, which change no row's
+    status and make no page fetch its rows).
+    """
     rows: list[dict[str, Any]] = []
     for task in tasks:
         row = public_row(task, now)
@@ -57,7 +61,8 @@ def serialized(revision: int, tasks: list[Task], now: float) -> bytes:
         row["labels"] = labels
         rows.append(row)
     data = json.dumps({"revision": revision, "tasks": rows}, ensure_ascii=False, separators=(",", ":"))
-    return f"id: {revision}\ndata: {data}\n\n".encode()
+    kind = f"event: {name}\n" if name else ""
+    return f"id: {revision}\n{kind}data: {data}\n\n".encode()
 
 
 class ChangeFeed:
@@ -94,6 +99,8 @@ class ChangeFeed:
             except sqlalchemy.exc.SQLAlchemyError as error:
                 # The database is away (restarting): pages keep what they show, and the next read catches up.
                 log.warning("change feed: cannot read the task store: %s", error)
+            except Exception:  # the feed must outlive any one bad read, or every page would freeze
+                log.exception("change feed: a read failed")
 
     def read(self) -> None:
         """Publish what changed since the last read, and every second the running tasks' moving estimates."""
@@ -105,9 +112,10 @@ class ChangeFeed:
             through = current if len(changed) < TASKS_PER_EVENT else changed[-1]["revision"]
             self.revision = through
             self.publish(Event(through, serialized(through, changed, now)))
-            return
         if now - self._running_sent >= self.running_every:
             self._running_sent = now
-            running = self.store.with_status(RUNNING)
+            running = self.store.with_status(RUNNING)[:TASKS_PER_EVENT]
             if running:
-                self.publish(Event(self.revision, serialized(self.revision, running, now), kept=False))
+                # Read after the changes above, but named by the revision published: a page at that revision
+                # may take it, no page behind (live/streams.py).
+                self.publish(Event(self.revision, serialized(self.revision, running, now, "progress"), kept=False))

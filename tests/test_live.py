@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -30,6 +31,12 @@ KNOWN = 100_000  # places stored: a task up to there is done as it is submitted
 TOKEN = "operator-token-for-live-tests"
 
 
+def with_known_digits(data: Path, reference_digits: str, command: tuple[str, ...] = ("app.py",)) -> Server:
+    """A real server (not started) whose store holds 10^5 places: tasks up to there are done as submitted."""
+    DigitStore(data / "digits").extend(reference_digits[:KNOWN])
+    return Server(data, workers=1, command=command)
+
+
 def all_done(task_ids: list[int]) -> Any:
     return lambda seen: all(seen.get(task_id, {}).get("status") == "done" for task_id in task_ids)
 
@@ -38,9 +45,7 @@ def all_done(task_ids: list[int]) -> Any:
 def run_server(tmp_path_factory: pytest.TempPathFactory, reference_digits: str) -> Iterator[Server]:
     """`make run` (waitress, with its events server) with held workers, 10^5 places stored, at most 3 streams
     per address."""
-    data = tmp_path_factory.mktemp("live") / "data"
-    DigitStore(data / "digits").extend(reference_digits[:KNOWN])
-    server = Server(data, workers=1, command=("-m", "tests.held_server"))
+    server = with_known_digits(tmp_path_factory.mktemp("live") / "data", reference_digits, ("-m", "tests.held_server"))
     # Pages poll only every minute here: what they show within seconds came by push.
     server.env.update(PI_EVENTS_PER_ADDRESS="3", PI_REFRESH_MS="60000", PI_ADMIN_TOKEN=TOKEN)
     server.start()
@@ -53,7 +58,7 @@ def test_an_open_stream_gets_every_change_and_a_reconnect_resumes_after_its_last
 ) -> None:
     stream = EventStream(run_server.events_port)
     assert stream.response.getheader("Content-Type") == "text/event-stream; charset=utf-8"
-    assert stream.retry_ms == 2000
+    assert stream.retry_ms is not None and 1000 <= stream.retry_ms <= 5000  # each stream its own wait
     places = (6, 762, 5000)
     submitted = [run_server.post("/api/tasks", {"n": n})["id"] for n in places]
     events = stream.until(all_done(submitted))
@@ -96,6 +101,31 @@ def test_bad_requests_and_too_many_streams_get_a_clear_answer_and_the_page_polls
         stream.close()
     # A closed stream frees its place (the server saw the client go).
     wait_for(lambda: opens(run_server.events_port), timeout=10, interval=0.2)
+    # Before any request: one address holds at most twice its streams' worth of connections; past that, closed.
+    idle = [socket.create_connection(("127.0.0.1", run_server.events_port), timeout=10) for _ in range(6)]
+    with socket.create_connection(("127.0.0.1", run_server.events_port), timeout=10) as one_too_many:
+        assert one_too_many.recv(1) == b""
+    for connection in idle:
+        connection.close()
+
+
+def test_a_stream_for_a_revision_the_feed_never_reaches_is_reset_and_only_the_apps_pages_may_read_it(
+    run_server: Server,
+) -> None:
+    # A page that names a revision far ahead (the database restored to an older copy since): told to start over.
+    ahead = EventStream(run_server.events_port, since=10**15)
+    reset = ahead.next()
+    assert reset is not None and reset["event"] == "reset"
+    ahead.close()
+    for origin, allowed in (
+        (f"http://127.0.0.1:{run_server.port}", True),  # the app's page, on its own port
+        ("https://elsewhere.example", False),
+    ):
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{run_server.events_port}/api/events", method="HEAD", headers={"Origin": origin}
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert (answer.headers.get("Access-Control-Allow-Origin") == origin) is allowed
 
 
 def opens(port: int) -> bool:
@@ -110,8 +140,7 @@ def test_after_a_restart_a_page_resumes_or_if_it_missed_changes_is_told_to_fetch
     tmp_path: Path, reference_digits: str
 ) -> None:
     data = tmp_path / "data"
-    DigitStore(data / "digits").extend(reference_digits[:KNOWN])
-    server = Server(data, workers=1)
+    server = with_known_digits(data, reference_digits)
     server.start()
     try:
         stream = EventStream(server.events_port)
@@ -133,7 +162,8 @@ def test_after_a_restart_a_page_resumes_or_if_it_missed_changes_is_told_to_fetch
         store.engine.dispose()
         server.start()
         behind = EventStream(server.events_port, last_event_id=last)
-        assert behind.next() == {"event": "reset", "id": None, "data": {}}
+        reset = behind.next()
+        assert reset is not None and reset["event"] == "reset" and reset["data"] == {}
         behind.close()
     finally:
         server.stop()
@@ -142,9 +172,7 @@ def test_after_a_restart_a_page_resumes_or_if_it_missed_changes_is_told_to_fetch
 def test_both_make_web_processes_deliver_every_change_and_a_killed_ones_pages_resume(
     tmp_path: Path, reference_digits: str
 ) -> None:
-    data = tmp_path / "data"
-    DigitStore(data / "digits").extend(reference_digits[:KNOWN])
-    web = Server(data, workers=1, command=("-m", "gunicorn", "wsgi:application"))
+    web = with_known_digits(tmp_path / "data", reference_digits, ("-m", "gunicorn", "wsgi:application"))
     web.env["PI_WEB_PROCESSES"] = "2"
     web.start()
     try:
@@ -298,9 +326,7 @@ def test_make_run_holds_two_thousand_streams_delivers_to_each_and_still_serves_p
     tmp_path: Path, reference_digits: str
 ) -> None:
     # Past 1,024 descriptors waitress's select() loop died (ValueError): it polls now.
-    data = tmp_path / "data"
-    DigitStore(data / "digits").extend(reference_digits[:KNOWN])
-    server = Server(data, workers=1)
+    server = with_known_digits(tmp_path / "data", reference_digits)
     server.env["PI_EVENTS_PER_ADDRESS"] = "5000"
     server.start()
     try:
