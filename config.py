@@ -237,7 +237,7 @@ SETTINGS = (
     ),
     Setting(
         "EVENTS_LIMIT",
-        20_000,
+        10_000,
         "open live-update streams in each web process; past it, pages poll instead",
         _whole_number(1, 1_000_000),
     ),

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import shutil
 import statistics
@@ -64,8 +65,10 @@ SETTINGS = {
     "PI_QUEUED_SECONDS_PER_CLIENT": "1000000000",
     "PI_EVENTS_LIMIT": "1000000",
     "PI_EVENTS_PER_ADDRESS": "1000000",
-    "PI_CONNECTION_LIMIT": "100000",  # waitress: let polling have every viewer it can
+    "PI_EVENTS_READ_MS": os.environ.get("PI_EVENTS_READ_MS", "250"),
 }
+# waitress, for the poll: let it keep a connection for every viewer (push viewers use the events port instead).
+POLL_SETTINGS = {"PI_CONNECTION_LIMIT": "15000"}
 
 
 @dataclass
@@ -108,10 +111,15 @@ async def push_viewer(crowd: Crowd) -> None:
         pass
     crowd.connected += 1
     seen: set[int] = set()
-    while line := await reader.readline():
+    while True:  # an event at a time (its lines end with a blank one), as a browser's EventSource parses them
+        try:
+            event = await reader.readuntil(b"\n\n")
+        except asyncio.IncompleteReadError:
+            break
         change = crowd.watching
-        if change is not None and line.startswith(b"data:") and f'{{"id":{change.task_id},'.encode() in line:
-            for task_id in cancelled_ids(json.loads(line[5:])["tasks"]):
+        if change is not None and f'{{"id":{change.task_id},'.encode() in event:
+            data = next(line for line in event.split(b"\n") if line.startswith(b"data:"))
+            for task_id in cancelled_ids(json.loads(data[5:])["tasks"]):
                 crowd.saw(seen, task_id)
     writer.close()
 
@@ -377,7 +385,8 @@ def main() -> int:
     try:
         for mode in args.modes.split(","):
             for transport in args.transports.split(","):
-                settings = {**SETTINGS, "PI_EVENTS_PORT": str(free_port()) if transport == "push" else "0"}
+                settings = {**SETTINGS, "PI_EVENTS_PORT": str(free_port())} if transport == "push" else {}
+                settings = settings or {**SETTINGS, **POLL_SETTINGS, "PI_EVENTS_PORT": "0"}
                 print(f"\nmake {mode}, {transport}: {CHANGES} changes at each count, CPU as a share of one core")
                 print(
                     "{:<5} {:>7} {:>9} {:>9} {:>6} {:>7} {:>7} {:>7} {:>9}".format(*header)

@@ -91,7 +91,15 @@ def streams_limit(configured: int, page_connections: int) -> int:
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
         soft = hard
-    return max(1, min(configured, soft - page_connections - SPARE_FDS))
+    room = soft - page_connections - SPARE_FDS
+    if room < configured:
+        log.warning(
+            "live updates: %s streams at most (file descriptors: %s, pages' connections %s)",
+            room,
+            soft,
+            page_connections,
+        )
+    return max(1, min(configured, room))
 
 
 def start(app: flask.Flask, sock: socket.socket | None = None) -> Live | None:
