@@ -40,7 +40,10 @@ class EventStream:
         """The next event (its ``event`` name, ``id`` and parsed ``data``), or None when the stream ended."""
         fields: dict[str, str] = {}
         while True:
-            line = self.response.readline().decode()
+            try:
+                line = self.response.readline().decode()
+            except ConnectionResetError:  # the server's process was killed with data in flight
+                return None
             if not line:
                 return None
             line = line.rstrip("\n")
