@@ -54,5 +54,5 @@ def _connect_sources(server: flask.Flask) -> str:
     live = server.extensions.get("pi.live")
     if live is None or not flask.has_request_context():
         return "'self'"
-    url = urlsplit(live.url_for(flask.request, server.config["EVENTS_URL"]))
+    url = urlsplit(live.url_for(flask.request))
     return f"'self' {url.scheme}://{url.netloc}" if url.netloc else "'self'"

@@ -170,7 +170,7 @@ def events_url() -> str | None:
     live = flask.current_app.extensions.get("pi.live")
     if live is None:
         return None
-    url: str = live.url_for(flask.request, flask.current_app.config["EVENTS_URL"])
+    url: str = live.url_for(flask.request)
     return url
 
 

@@ -35,32 +35,23 @@ BACKLOG = 4096  # a crowd arriving at once (the kernel caps it at net.core.somax
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Live:
-    """A process's events server: its feed and uvicorn, running in ``thread``."""
+    """A process's events server, as its pages need to know it: its port, and PI_EVENTS_URL."""
 
     port: int
-    thread: threading.Thread
-    server: uvicorn.Server | None = None
-    feed: ChangeFeed | None = None
+    configured_url: str
 
-    def url_for(self, request: flask.Request, configured: str) -> str:
-        """Where the page answering ``request`` opens its stream: ``configured`` (PI_EVENTS_URL) if given,
-        else the host the page was asked from, at the events port."""
-        if configured:
-            return configured
+    def url_for(self, request: flask.Request) -> str:
+        """Where the page answering ``request`` opens its stream: PI_EVENTS_URL if given, else the host the
+        page was asked from, at the events port."""
+        if self.configured_url:
+            return self.configured_url
         host = urlsplit(f"//{request.host}").hostname or ""
         if not _HOST_NAME.fullmatch(host):  # it goes into the page's CSP: nothing but a host name's characters
             host = "127.0.0.1"
         host = f"[{host}]" if ":" in host else host
         return f"{request.scheme}://{host}:{self.port}{PATH}"
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.should_exit = True
-        self.thread.join(10)
-        if self.feed is not None:
-            self.feed.stop()
 
 
 def listening_socket(host: str, port: int, shared: bool = False) -> socket.socket:
@@ -76,7 +67,6 @@ def listening_socket(host: str, port: int, shared: bool = False) -> socket.socke
     sock.bind((host, port))
     # Listening from now: a page that connects before uvicorn's loop runs waits in the backlog, not refused.
     sock.listen(BACKLOG)
-    sock.set_inheritable(True)
     return sock
 
 
@@ -131,21 +121,19 @@ def start(app: flask.Flask, sock: socket.socket | None = None) -> Live | None:
             # Past this, uvicorn answers 503 itself: the streams never take the descriptors the pages need.
             limit_concurrency=limit + 64,
         )
-        live.server = uvicorn.Server(config)
         interval = settings["EVENTS_READ_MS"] / 1000
-        live.feed = ChangeFeed(store, broadcast.publish_threadsafe, broadcast.revision, interval)
-        live.feed.start()
+        ChangeFeed(store, broadcast.publish_threadsafe, broadcast.revision, interval).start()
         started.set()
-        await live.server.serve(sockets=[sock])
+        await uvicorn.Server(config).serve(sockets=[sock])
 
     def run() -> None:
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:  # uvloop: about twice asyncio's writes
             runner.run(serve())
 
-    live = Live(port=sock.getsockname()[1], thread=threading.Thread(target=run, name="pi-events", daemon=True))
-    live.thread.start()
+    threading.Thread(target=run, name="pi-events", daemon=True).start()
     if not started.wait(30):
         raise RuntimeError("the live updates did not start within 30 s")
+    live = Live(port=sock.getsockname()[1], configured_url=settings["EVENTS_URL"])
     app.extensions[EXTENSION] = live
     log.info("live updates on port %s (%s)", live.port, PATH)
     return live

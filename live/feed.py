@@ -82,18 +82,14 @@ class ChangeFeed:
         self.interval = interval
         self.running_every = running_every
         self._running_sent = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="pi-change-feed", daemon=True)
 
     def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
+        """Read in a thread of its own for as long as the process lives."""
+        threading.Thread(target=self._run, name="pi-change-feed", daemon=True).start()
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        while True:
+            time.sleep(self.interval)
             try:
                 self.read()
             except sqlalchemy.exc.SQLAlchemyError as error:
